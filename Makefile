@@ -1,0 +1,43 @@
+# Stigma Lens — two commands: `make run` (dashboard on the sample data) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8501
+
+.PHONY: run test lint browser sample-data bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# Debian's chromium for the real-browser tests (Playwright drives /usr/bin/chromium; nothing is
+# downloaded by Playwright itself).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+run: $(STAMP)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: $(STAMP) browser lint
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+sample-data: $(STAMP)
+	$(PY) scripts/make_sample_data.py --out sample_data
+
+bench: $(STAMP)
+	$(PY) bench/quality.py
+	$(PY) bench/speed.py
+	$(PY) bench/cold_start.py
+	$(PY) bench/geo_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

@@ -1,0 +1,524 @@
+"""Model families, the training run, and the rule that picks the model to keep.
+
+The paper's eight classifier families (Jilka et al. 2022) plus logistic regression as a fast
+reference, each with the paper's hyper-parameter grid and a small "fast" grid for the
+dashboard and tests. Every model sees the same features: TF-IDF over the preprocessed text and
+the engineered features that differed significantly between stigmatising and other posts in
+the training split (Welch t-tests), standardised.
+
+TF-IDF note: scikit-learn's ``TfidfVectorizer(smooth_idf=False)`` weighs a term by raw count
+times ``ln(N / df) + 1`` and then scales each post's vector to unit length; the paper writes
+``tf * log(N / df)``. The ``+ 1`` keeps terms that occur in every post from vanishing; the
+ranking of terms within a post is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    ParameterGrid,
+    StratifiedKFold,
+    cross_val_predict,
+    train_test_split,
+)
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from stigma_core.errors import CorpusError, ModelError
+from stigma_core.features import (
+    FEATURE_NAMES,
+    EngineeredFeatures,
+    compute_features,
+    significant_features,
+    welch_tests,
+)
+from stigma_core.metrics import METRIC_NAMES, Estimate, evaluate, threshold_for_recall
+from stigma_core.text import TextPreprocessor
+
+Progress = Callable[[float, str], None]
+GRIDS = ("fast", "paper")
+CHOICE_RULE = (
+    "Each model's threshold is set on cross-validated (out-of-fold) predictions for the "
+    "training posts so that it finds at least the recall target of the stigmatising posts "
+    "(service users asked to miss as few as possible). The model kept is the one with the "
+    "fewest false alarms (out-of-fold false positives) at that threshold; ties go to the "
+    "higher out-of-fold AUC. A model that only reaches the target by flagging every post is "
+    "kept last. Test-set figures play no part in the choice, so they stay an honest estimate."
+)
+
+
+class Densify(TransformerMixin, BaseEstimator):
+    """Turn a sparse feature matrix into a dense array, for estimators that need one.
+
+    Gaussian naive Bayes cannot read the sparse TF-IDF matrix; this step sits just before it.
+    """
+
+    def fit(self, X: Any, y: Any = None) -> Densify:
+        """Nothing to learn."""
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The same numbers as a dense array."""
+        return X.toarray() if sparse.issparse(X) else np.asarray(X)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One kind of classifier: how to build it and which settings to search.
+
+    Grids name parameters as the estimator's ``set_params`` does (``n_neighbors``, or
+    ``estimator__C`` for the calibrated SVMs); :meth:`grid` prefixes them for the pipeline.
+    """
+
+    name: str
+    label: str
+    make_estimator: Callable[[int], BaseEstimator]
+    paper_grid: dict[str, list] = field(default_factory=dict)
+    fast_grid: dict[str, list] = field(default_factory=dict)
+
+    def grid(self, which: str) -> dict[str, list]:
+        """The ``fast`` or ``paper`` grid with keys addressed to the pipeline's model step."""
+        if which not in GRIDS:
+            raise ModelError(f"Unknown grid '{which}': choose 'fast' or 'paper'.")
+        chosen = self.fast_grid if which == "fast" else self.paper_grid
+        return {f"model__{key}": list(values) for key, values in chosen.items()}
+
+
+TREES = [10, 50, 100, 200]
+DEPTHS = [10, 20, 30, 50, None]
+SVM_C = {"estimator__C": [1, 10, 100, 1000]}
+SVM_C_GAMMA = {**SVM_C, "estimator__gamma": [1e-3, 1e-4]}
+
+
+def _svc(kernel: str) -> Callable[[int], CalibratedClassifierCV]:
+    """A maker of SVCs with the given kernel whose scores are turned into probabilities.
+
+    Platt scaling on 5-fold cross-validated scores, then one SVC fitted on all the data:
+    what ``SVC(probability=True)`` did before scikit-learn 1.9 deprecated it in favour of
+    exactly this. SVCs are deterministic, so the seed is unused.
+    """
+    return lambda seed: CalibratedClassifierCV(SVC(kernel=kernel), ensemble=False)
+
+
+def _naive_bayes(seed: int) -> Pipeline:
+    """Gaussian naive Bayes behind a densifying step (the seed is unused: it is deterministic)."""
+    return Pipeline([("dense", Densify()), ("nb", GaussianNB())])
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(
+            "random_forest",
+            "Random forest (many decision trees voting)",
+            lambda seed: RandomForestClassifier(random_state=seed, n_jobs=1),
+            {"n_estimators": TREES, "max_depth": DEPTHS},
+            {"n_estimators": [200], "max_depth": [None]},
+        ),
+        Family(
+            "gradient_boosting",
+            "Gradient boosting (trees that correct each other)",
+            lambda seed: GradientBoostingClassifier(random_state=seed),
+            {"n_estimators": TREES, "max_depth": DEPTHS},
+            {"n_estimators": [100], "max_depth": [3]},
+        ),
+        Family(
+            "knn",
+            "Nearest neighbours (posts most like it)",
+            lambda seed: KNeighborsClassifier(),
+            {"n_neighbors": list(range(1, 26))},
+            {"n_neighbors": [5, 15, 25]},
+        ),
+        Family(
+            "naive_bayes",
+            "Naive Bayes (word-by-word probabilities)",
+            _naive_bayes,
+            {"nb__var_smoothing": [float(v) for v in np.logspace(0, -9, 10)]},
+            {"nb__var_smoothing": [1.0, 1e-2]},
+        ),
+        Family(
+            "svm_rbf",
+            "Support vector machine, RBF kernel",
+            _svc("rbf"),
+            SVM_C_GAMMA,
+            {"estimator__C": [1, 10], "estimator__gamma": ["scale"]},
+        ),
+        Family(
+            "svm_linear",
+            "Support vector machine, linear kernel",
+            _svc("linear"),
+            SVM_C,
+            {"estimator__C": [1]},
+        ),
+        Family(
+            "svm_sigmoid",
+            "Support vector machine, sigmoid kernel",
+            _svc("sigmoid"),
+            SVM_C_GAMMA,
+            {"estimator__C": [1, 10], "estimator__gamma": ["scale"]},
+        ),
+        Family(
+            "svm_poly",
+            "Support vector machine, polynomial kernel",
+            _svc("poly"),
+            SVM_C_GAMMA,
+            {"estimator__C": [1, 10], "estimator__gamma": ["scale"]},
+        ),
+        Family(
+            "logistic_regression",
+            "Logistic regression (fast reference)",
+            lambda seed: LogisticRegression(solver="liblinear", random_state=seed),
+            {"C": [0.01, 0.1, 1, 10, 100]},
+            {"C": [1, 10]},
+        ),
+    )
+}
+
+
+def _family(family: str | Family) -> Family:
+    """The Family for a name (or the Family itself), or a plain-words error."""
+    if isinstance(family, Family):
+        return family
+    if family not in FAMILIES:
+        raise ModelError(f"Unknown model family '{family}'. Choose from: {', '.join(FAMILIES)}.")
+    return FAMILIES[family]
+
+
+def build_pipeline(family: str | Family, feature_columns: Sequence[str], seed: int = 0) -> Pipeline:
+    """The full model: a DataFrame with a ``text`` column in, stigma probabilities out.
+
+    Features are TF-IDF over the preprocessed text plus the chosen engineered features,
+    standardised (none when ``feature_columns`` is empty). Tokens are taken exactly as the
+    preprocessor leaves them (whitespace-separated), so one-letter words are kept.
+    """
+    text_branch = Pipeline(
+        [
+            ("prep", TextPreprocessor()),
+            (
+                "vec",
+                TfidfVectorizer(
+                    smooth_idf=False, sublinear_tf=False, min_df=1, token_pattern=r"\S+"
+                ),
+            ),
+        ]
+    )
+    branches: list[tuple[str, Any, str]] = [("tfidf", text_branch, "text")]
+    if feature_columns:
+        engineered = Pipeline(
+            [("calc", EngineeredFeatures(tuple(feature_columns))), ("scale", StandardScaler())]
+        )
+        branches.append(("engineered", engineered, "text"))
+    return Pipeline(
+        [
+            ("features", ColumnTransformer(branches)),
+            ("model", _family(family).make_estimator(seed)),
+        ]
+    )
+
+
+@dataclass
+class ModelResult:
+    """One trained family: its fitted pipeline, threshold and honest test figures.
+
+    ``oof_proba`` are out-of-fold probabilities for the training posts (``y_train``), from the
+    same folds as the grid search; ``threshold`` was set on them. ``test_proba`` and
+    ``metrics`` are for the held-out test posts, at that threshold. ``fit_seconds`` is the
+    whole family's training time: grid search, out-of-fold predictions and the final fit.
+    """
+
+    family: str
+    label: str
+    pipeline: Pipeline
+    best_params: dict[str, Any]
+    test_proba: np.ndarray
+    oof_proba: np.ndarray
+    y_train: np.ndarray
+    threshold: float
+    metrics: dict[str, Estimate]
+    fit_seconds: float
+
+    @property
+    def oof_false_positives(self) -> int:
+        """False alarms among the training posts' out-of-fold predictions at the threshold."""
+        return int(((self.oof_proba >= self.threshold) & (self.y_train == 0)).sum())
+
+    @property
+    def oof_auc(self) -> float:
+        """AUC of the out-of-fold probabilities."""
+        return float(roc_auc_score(self.y_train, self.oof_proba))
+
+    @property
+    def flags_everything(self) -> bool:
+        """True when the threshold flags every training post (no model at all, in effect)."""
+        return bool((self.oof_proba >= self.threshold).all())
+
+
+@dataclass
+class TrainingRun:
+    """Everything one call of :func:`train_models` produced, for tables, plots and saving."""
+
+    results: dict[str, ModelResult]
+    feature_table: pd.DataFrame
+    selected_features: list[str]
+    notes: list[str]
+    seed: int
+    recall_target: float
+    grid: str
+    X_test: pd.DataFrame
+    y_test: np.ndarray
+    n_train: int
+
+    @property
+    def chosen(self) -> str:
+        """The family to keep, by ``CHOICE_RULE``.
+
+        Thresholds were set on out-of-fold predictions to reach the recall target; the model
+        with the fewest out-of-fold false positives there wins, ties going to the higher
+        out-of-fold AUC, then to the earlier family. A model flagging every post comes last,
+        so "flag everything" (perfect recall, useless) can never beat a real model. The test
+        set is not consulted.
+        """
+        order = list(self.results)
+
+        def key(name: str) -> tuple[bool, int, float, int]:
+            r = self.results[name]
+            return (r.flags_everything, r.oof_false_positives, -r.oof_auc, order.index(name))
+
+        return min(order, key=key)
+
+    def table(self, rank_by: str = "false_negatives") -> pd.DataFrame:
+        """One row per family: each test metric with its CI, threshold and fit time, ranked.
+
+        ``false_negatives`` ranks by fewest misses then fewest false alarms;
+        ``false_positives`` the other way round; any other metric ranks highest first.
+        """
+        if rank_by not in METRIC_NAMES:
+            names = ", ".join(METRIC_NAMES)
+            raise ModelError(f"Cannot rank by '{rank_by}'; choose one of {names}.")
+        chosen = self.chosen
+        rows = [_result_row(r, r.family == chosen) for r in self.results.values()]
+        table = pd.DataFrame(rows)
+        if rank_by in ("false_negatives", "false_positives"):
+            other = "false_positives" if rank_by == "false_negatives" else "false_negatives"
+            by, ascending = [rank_by, other], [True, True]
+        else:
+            by, ascending = [rank_by, "false_negatives"], [False, True]
+        return table.sort_values(by, ascending=ascending, kind="stable").reset_index(drop=True)
+
+
+def _result_row(result: ModelResult, chosen: bool) -> dict[str, Any]:
+    """A flat table row for one result."""
+    row: dict[str, Any] = {"family": result.family, "label": result.label}
+    for name, est in result.metrics.items():
+        row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = est[:3]
+    row.update(
+        threshold=result.threshold,
+        oof_false_positives=result.oof_false_positives,
+        oof_auc=result.oof_auc,
+        fit_seconds=result.fit_seconds,
+        chosen=chosen,
+    )
+    return row
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    """Labels as floats 0/1 (NaN where missing), or a plain-words error naming bad values."""
+    numeric = pd.to_numeric(series, errors="coerce").astype(float)
+    bad = series.notna() & ~numeric.isin([0.0, 1.0])
+    if bad.any():
+        examples = ", ".join(repr(v) for v in series[bad].astype(str).unique()[:3])
+        raise CorpusError(
+            f"The label column holds values other than 0 and 1 (e.g. {examples}) in "
+            f"{int(bad.sum())} rows. Code each post 1 (stigmatising) or 0 (not), or leave "
+            "it empty to leave the post out."
+        )
+    return numeric
+
+
+def _training_data(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Usable (texts frame, 0/1 labels, notes) from a corpus frame with text and label."""
+    if not isinstance(df, pd.DataFrame):
+        raise CorpusError("Training needs a table of posts (a DataFrame).")
+    missing = [c for c in ("text", "label") if c not in df.columns]
+    if missing:
+        raise CorpusError(
+            f"The training data has no {' or '.join(repr(c) for c in missing)} column. It "
+            "needs the posts ('text') and their codes ('label': 1 stigmatising, 0 not); "
+            "map those columns when loading the data."
+        )
+    labels = _labels(df["label"])
+    text = df["text"].astype("string").str.strip()
+    keep = labels.notna() & text.notna() & (text != "")
+    notes = []
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} rows without a label or text were left out.")
+    y = labels[keep].to_numpy(dtype=np.int64)
+    if np.unique(y).size < 2:
+        raise CorpusError(
+            f"All {y.size} labelled posts have the same code, so there is nothing to learn. "
+            "The training data needs both stigmatising (1) and other (0) posts."
+        )
+    return pd.DataFrame({"text": df["text"][keep].astype(str).to_numpy()}), y, notes
+
+
+def _split(
+    X: pd.DataFrame, y: np.ndarray, test_size: float, seed: int, cv: int
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Stratified train/test split, checked to leave enough of each class for ``cv`` folds."""
+    if cv < 2 or not 0 < test_size < 1:
+        raise ModelError("Use at least 2 folds and a test share between 0 and 1 (e.g. 0.2).")
+    fewest = int(np.bincount(y).min())
+    advice = (
+        f"Only {fewest} posts have the rarer code. Training with {cv}-fold cross-validation "
+        f"on {1 - test_size:.0%} of the data needs about {int(np.ceil(cv / (1 - test_size))) + 1}"
+        " of each code; code more posts (or use fewer folds)."
+    )
+    if fewest < 2:
+        raise ModelError(advice)
+    try:
+        parts = train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
+    except ValueError as err:
+        raise ModelError(f"{advice} ({err})") from err
+    X_train, X_test, y_train, y_test = parts
+    if np.bincount(y_train, minlength=2).min() < cv or np.unique(y_test).size < 2:
+        raise ModelError(advice)
+    return X_train.reset_index(drop=True), X_test.reset_index(drop=True), y_train, y_test
+
+
+def _select_features(
+    texts: pd.Series, y: np.ndarray, notes: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Welch t-tests on the training split's engineered features; the significant ones."""
+    table = welch_tests(compute_features(texts), y)
+    selected = list(significant_features(table))
+    if not selected:
+        selected = list(FEATURE_NAMES)
+        notes.append(
+            "No engineered feature differed significantly between stigmatising and other "
+            "posts in the training split, so all ten are used."
+        )
+    return table, selected
+
+
+def _best_params(
+    pipeline: Pipeline,
+    grid: dict[str, list],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    folds: StratifiedKFold,
+) -> dict[str, Any]:
+    """Grid-search the settings by cross-validated AUC (skipped when there is one choice)."""
+    combos = list(ParameterGrid(grid))
+    if len(combos) == 1:
+        return combos[0]
+    search = GridSearchCV(
+        pipeline, grid, scoring="roc_auc", cv=folds, n_jobs=1, refit=False, error_score="raise"
+    )
+    return search.fit(X, y).best_params_
+
+
+def _train_family(family: Family, run: dict[str, Any], folds: StratifiedKFold) -> ModelResult:
+    """Search, cross-predict, fit and test one family."""
+    start = perf_counter()
+    X_train, y_train = run["X_train"], run["y_train"]
+    pipeline = build_pipeline(family, run["selected"], run["seed"])
+    params = _best_params(pipeline, family.grid(run["grid"]), X_train, y_train, folds)
+    pipeline.set_params(**params)
+    oof = cross_val_predict(clone(pipeline), X_train, y_train, cv=folds, method="predict_proba")[
+        :, 1
+    ]
+    pipeline.fit(X_train, y_train)
+    seconds = perf_counter() - start
+    test_proba = pipeline.predict_proba(run["X_test"])[:, 1]
+    threshold = threshold_for_recall(y_train, oof, run["recall_target"])
+    return ModelResult(
+        family=family.name,
+        label=family.label,
+        pipeline=pipeline,
+        best_params={k.removeprefix("model__"): v for k, v in params.items()},
+        test_proba=test_proba,
+        oof_proba=oof,
+        y_train=y_train,
+        threshold=threshold,
+        metrics=evaluate(run["y_test"], test_proba, threshold, seed=run["seed"]),
+        fit_seconds=seconds,
+    )
+
+
+def train_models(
+    df: pd.DataFrame,
+    families: Sequence[str | Family],
+    *,
+    grid: str = "fast",
+    seed: int = 0,
+    test_size: float = 0.2,
+    cv: int = 5,
+    recall_target: float = 0.9,
+    progress: Progress | None = None,
+) -> TrainingRun:
+    """Train and compare model families on a coded corpus (``text`` and 0/1 ``label``).
+
+    Stratified train/test split; Welch t-tests on the training split choose the engineered
+    features; per family a grid search by cross-validated AUC (stratified ``cv`` folds,
+    seeded, single process), out-of-fold probabilities on the same folds, a threshold on them
+    reaching ``recall_target``, a final fit on the whole training split, and test metrics
+    with bootstrap CIs. ``progress(fraction, message)`` is called before each family.
+    """
+    chosen = list({f.name: f for f in map(_family, families)}.values())
+    if not chosen:
+        raise ModelError("Choose at least one model family to train.")
+    if grid not in GRIDS:
+        raise ModelError(f"Unknown grid '{grid}': choose 'fast' or 'paper'.")
+    if not 0 < recall_target <= 1:
+        raise ModelError("The recall target must be above 0 and at most 1 (e.g. 0.9).")
+    X, y, notes = _training_data(df)
+    X_train, X_test, y_train, y_test = _split(X, y, test_size, seed, cv)
+    table, selected = _select_features(X_train["text"], y_train, notes)
+    run = {
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_test": X_test,
+        "y_test": y_test,
+        "selected": selected,
+        "seed": seed,
+        "grid": grid,
+        "recall_target": recall_target,
+    }
+    folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
+    results = {}
+    for i, family in enumerate(chosen):
+        if progress:
+            progress(i / len(chosen), f"Training {family.label} ({i + 1} of {len(chosen)})")
+        results[family.name] = _train_family(family, run, folds)
+    if progress:
+        progress(1.0, "All models trained")
+    return TrainingRun(
+        results=results,
+        feature_table=table,
+        selected_features=selected,
+        notes=notes,
+        seed=seed,
+        recall_target=recall_target,
+        grid=grid,
+        X_test=X_test,
+        y_test=y_test,
+        n_train=len(y_train),
+    )

@@ -1,0 +1,208 @@
+"""Safe model files: skops, with an explicit list of trusted types, never plain pickle.
+
+A model file is shared between colleagues and opened in the dashboard, so opening one must
+not run code hidden in it. skops stores objects as data and refuses to build any type it does
+not trust; before loading, every type the file asks for that skops does not trust by default
+is checked against ``TRUSTED_TYPES`` (the classes Stigma Lens pipelines are made of). A file
+asking for anything else is refused with a plain-words ``ModelError``.
+
+The file holds the fitted pipeline, its decision threshold, its test metrics and a model card
+(what data, when, which families were tried, which was kept and why, library versions).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+from sklearn.pipeline import Pipeline
+
+from stigma_core.errors import ModelError
+from stigma_core.models import CHOICE_RULE, TrainingRun
+
+FORMAT = "stigma-lens-model"
+FORMAT_VERSION = 1
+TRUSTED_TYPES: tuple[str, ...] = (
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.random.mtrand.RandomState",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.dummy.DummyClassifier",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.ensemble._gb.GradientBoostingClassifier",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.naive_bayes.GaussianNB",
+    "sklearn.neighbors._classification.KNeighborsClassifier",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.svm._classes.SVC",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._classes.DecisionTreeRegressor",
+    "sklearn.tree._tree.Tree",
+    "stigma_core.features.EngineeredFeatures",
+    "stigma_core.models.Densify",
+    "stigma_core.text.TextPreprocessor",
+)
+VERSIONED_PACKAGES = ("stigma-lens", "scikit-learn", "numpy", "scipy", "pandas", "skops")
+
+
+@dataclass
+class ModelBundle:
+    """A fitted pipeline with what is needed to use and judge it.
+
+    ``threshold``: flag a post when its probability is at least this. ``metrics``: test-set
+    figures as plain numbers (``{"auc": {"value", "ci_low", "ci_high", "n"}, ...}``, None
+    where undefined). ``card``: the model card, JSON-ready.
+    """
+
+    pipeline: Pipeline
+    threshold: float
+    metrics: dict[str, dict[str, float | None]]
+    card: dict[str, Any]
+
+
+def to_plain(value: Any) -> Any:
+    """``value`` as JSON-ready Python: numpy scalars and arrays unwrapped, NaN/inf as None,
+    named tuples (e.g. ``Estimate``) as dicts, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if hasattr(value, "_asdict"):
+        return to_plain(value._asdict())
+    if isinstance(value, list | tuple | np.ndarray):
+        return [to_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def library_versions() -> dict[str, str]:
+    """Python and the main libraries' versions, for the model card."""
+    versions = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def bundle_from_run(
+    run: TrainingRun, family: str | None = None, card_extra: dict[str, Any] | None = None
+) -> ModelBundle:
+    """Package one trained family from ``run`` (by default the chosen one) for saving.
+
+    ``card_extra`` adds to (or overrides) the card, e.g. ``{"data": "coded_posts.csv"}``.
+    """
+    name = family or run.chosen
+    if name not in run.results:
+        raise ModelError(
+            f"'{name}' was not trained in this run; choose one of {', '.join(run.results)}."
+        )
+    result = run.results[name]
+    card = {
+        "data": "unnamed data",
+        "n_rows": run.n_train + len(run.y_test),
+        "n_train": run.n_train,
+        "n_test": len(run.y_test),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "families_tried": list(run.results),
+        "chosen_family": run.chosen,
+        "family": name,
+        "family_label": result.label,
+        "best_params": result.best_params,
+        "choice_rule": CHOICE_RULE,
+        "recall_target": run.recall_target,
+        "threshold": result.threshold,
+        "seed": run.seed,
+        "grid": run.grid,
+        "selected_features": run.selected_features,
+        "notes": run.notes,
+        "versions": library_versions(),
+        **(card_extra or {}),
+    }
+    return ModelBundle(
+        pipeline=result.pipeline,
+        threshold=float(result.threshold),
+        metrics=to_plain(result.metrics),
+        card=to_plain(card),
+    )
+
+
+def to_bytes(bundle: ModelBundle) -> bytes:
+    """The bundle as skops bytes (e.g. for a download button)."""
+    meta = {"threshold": bundle.threshold, "metrics": bundle.metrics, "card": bundle.card}
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "pipeline": bundle.pipeline,
+        "meta": json.dumps(to_plain(meta), allow_nan=False),
+    }
+    return sio.dumps(payload)
+
+
+def _not_a_model(detail: str) -> ModelError:
+    """The one plain-words error for files that are not (intact) Stigma Lens models."""
+    return ModelError(
+        "This file is not a Stigma Lens model, or it is damaged "
+        f"({detail}). Choose a model file saved by Stigma Lens ('Save model' or "
+        "'python -m stigma_core train')."
+    )
+
+
+def from_bytes(data: bytes) -> ModelBundle:
+    """Rebuild a bundle from skops bytes, refusing any type not in ``TRUSTED_TYPES``."""
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as err:  # skops raises many kinds for foreign or truncated files
+        raise _not_a_model(type(err).__name__) from err
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ModelError(
+            "This model file asks to build kinds of objects Stigma Lens does not trust "
+            f"({', '.join(refused[:5])}), so it was not opened: it may run code on this "
+            "computer. Only open model files saved by Stigma Lens from a source you trust."
+        )
+    try:
+        payload = sio.loads(data, trusted=untrusted)
+    except Exception as err:  # same: a damaged file can fail anywhere inside skops
+        raise _not_a_model(type(err).__name__) from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise _not_a_model("no Stigma Lens model inside")
+    meta = json.loads(payload["meta"])
+    return ModelBundle(payload["pipeline"], float(meta["threshold"]), meta["metrics"], meta["card"])
+
+
+def save_model(bundle: ModelBundle, path: str | Path) -> Path:
+    """Write the bundle to ``path`` (conventionally ``.skops``); returns the path."""
+    target = Path(path)
+    target.write_bytes(to_bytes(bundle))
+    return target
+
+
+def load_model(path: str | Path) -> ModelBundle:
+    """Read a bundle saved by :func:`save_model`, safely (see ``from_bytes``)."""
+    source = Path(path)
+    if not source.is_file():
+        raise ModelError(f"There is no model file at '{source}'. Check the path.")
+    return from_bytes(source.read_bytes())

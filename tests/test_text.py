@@ -1,0 +1,137 @@
+"""The paper's preprocessing, input handling of the sklearn step, and PII masking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
+
+from stigma_core.errors import CorpusError
+from stigma_core.text import (
+    TextPreprocessor,
+    as_texts,
+    mask_pii,
+    mask_series,
+    preprocess,
+    preprocess_many,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # hashtag word kept without '#'; URL and handle dropped; lower-cased; "are" is a stop word
+        ("The #Schizophrenics are DANGEROUS!!! https://t.co/abc @bob", "schizophrenic dangerous"),
+        # apostrophe deleted (don't -> dont -> lemma "do", a stop word); hyphen splits words
+        ("I don't think mental-health posts are crazy", "think mental health post crazy"),
+        ("Tom &amp; Jerry", "tom jerry"),  # HTML entity decoded, then '&' removed
+        ("write to jane@nhs.uk today", "write today"),  # e-mail dropped
+        ("Mice RUNNING", "mouse run"),  # lemmas of lower-cased tokens
+        ("Psychos’ tweets were stigmatising", "psycho tweet stigmatise"),  # curly apostrophe
+        ("@bob's mum and @amy’s dad", "mum dad"),  # handle with its possessive
+        ("and the of", ""),  # only stop words
+        ("", ""),
+        ("Born in 2024 😀 :)", "born 2024"),  # digits kept, emoji and emoticon removed
+    ],
+)
+def test_preprocess_hand_examples(raw: str, expected: str) -> None:
+    assert preprocess(raw) == expected
+
+
+def test_preprocess_many_keeps_order_and_dedupes() -> None:
+    texts = ["Crazy people!!", "People are running", "Crazy people!!"]
+    preprocess.cache_clear()
+    out = preprocess_many(texts)
+    assert out == ["crazy people", "people run", "crazy people"]
+    info = preprocess.cache_info()
+    assert (info.misses, info.hits) == (2, 0)  # one call per unique text
+    preprocess_many(texts)
+    assert preprocess.cache_info().hits == 2  # memoised across calls
+
+
+def test_as_texts_accepts_the_shapes_sklearn_passes() -> None:
+    expected = ["a", "b", "", "3"]
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "text": ["a", "b", None, 3]})
+    assert as_texts(frame) == expected
+    assert as_texts(frame["text"]) == expected
+    assert as_texts(frame[["text"]]) == expected
+    assert as_texts(np.array([["a"], ["b"], [np.nan], [3]], dtype=object)) == expected
+    assert as_texts(pd.Series(["a", "b", pd.NA, "3"], dtype="string")) == expected
+    assert as_texts(("a", "b", float("nan"), 3)) == expected
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ("one post", "single piece of text"),
+        (pd.DataFrame({"a": ["x"], "b": ["y"]}), "no 'text' column"),
+        (np.array([["x", "y"]], dtype=object), "one column"),
+        (["x", {"k": 1}], "Row 1 .* holds a dict, not text"),
+    ],
+)
+def test_as_texts_refuses_bad_input_in_plain_words(bad: object, words: str) -> None:
+    with pytest.raises(CorpusError, match=words):
+        as_texts(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("@bob_1 said hi", "@user said hi"),
+        ("RT @Amy: ok @bob", "RT @user: ok @user"),
+        ("see https://t.co/x1, and http://a.b/c?d=1.", "see <url>, and <url>."),
+        ("HTTPS://EXAMPLE.COM/Page", "<url>"),
+        ("go to www.nhs.uk/mental-health!", "go to <url>!"),
+        ("(https://x.com/a)", "(<url>)"),
+        ("https://medium.com/@bob/post", "<url>"),
+        ("mail jane.doe+mh@example.co.uk.", "mail <email>."),
+        ("bob@mail.com", "<email>"),
+    ],
+)
+def test_mask_pii_masks_handles_links_and_emails(raw: str, expected: str) -> None:
+    assert mask_pii(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "normal",
+    [
+        "me@home is 5 @ 6, e.g. the U.S. and www or http talk",
+        "Price: $5.00! Wow... ok? C# and #mh, 50% of A&E",
+        "email: none; see page 4.2 (not a link)",
+    ],
+)
+def test_mask_pii_leaves_normal_text_alone(normal: str) -> None:
+    assert mask_pii(normal) == normal
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_mask_series_matches_mask_pii_and_keeps_shape(dtype: object) -> None:
+    s = pd.Series(["hi @x", None, "hi @x", "a@b.org"], name="text", index=[5, 6, 7, 9],
+                  dtype=dtype)
+    out = mask_series(s)
+    assert out.tolist()[0] == "hi @user" and out.tolist()[2:] == ["hi @user", "<email>"]
+    assert pd.isna(out[6])
+    assert out.index.tolist() == [5, 6, 7, 9] and out.name == "text" and out.dtype == s.dtype
+
+
+def test_text_preprocessor_feeds_tfidf() -> None:
+    pipe = make_pipeline(TextPreprocessor(), TfidfVectorizer())
+    pipe.fit(pd.Series(["Crazy people!!", "People are RUNNING"]))
+    assert set(pipe[-1].vocabulary_) == {"crazy", "people", "run"}
+    assert clone(pipe[0]).transform(["Mice"]).tolist() == ["mouse"]
+
+
+@pytest.mark.parametrize("selector", ["text", ["text"]])
+def test_text_preprocessor_inside_column_transformer(selector: object) -> None:
+    df = pd.DataFrame({"text": ["Crazy people!!", "Mice running", "Crazy mice"], "n": [1, 2, 3]})
+    branch = make_pipeline(TextPreprocessor(), TfidfVectorizer())
+    ct = ColumnTransformer([("words", branch, selector)])
+    matrix = ct.fit_transform(df)
+    assert matrix.shape == (3, 4)
+    assert sorted(ct.get_feature_names_out()) == [
+        "words__crazy", "words__mouse", "words__people", "words__run",
+    ]
