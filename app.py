@@ -1,0 +1,69 @@
+"""Stigma Lens dashboard — entry point: `streamlit run app.py`.
+
+Sets up the shared frame (page navigation, the sidebar with the current dataset and model,
+presenter and privacy switches) and opens on the sample data, so a first-time visitor sees
+real results without uploading anything. Each page lives in pages/ and holds layout only.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cached, state
+
+PAGES = [
+    st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
+    st.Page("pages/features.py", title="Features", icon=":material/query_stats:"),
+    st.Page("pages/model_lab.py", title="Model lab", icon=":material/model_training:"),
+    st.Page("pages/validation.py", title="Validation", icon=":material/fact_check:"),
+    st.Page("pages/prevalence.py", title="Prevalence", icon=":material/public:"),
+    st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
+]
+
+
+def _dataset_lines() -> list[str]:
+    """Plain lines describing the loaded training set, corpus and model."""
+    lines = []
+    dataset = state.get(state.DATASET)
+    if dataset is not None:
+        labelled = int(dataset["label"].notna().sum()) if "label" in dataset else 0
+        lines.append(
+            f"**Training set:** {state.get(state.DATASET_NAME)} — {len(dataset):,} rows, "
+            f"{labelled:,} labelled"
+        )
+    corpus = state.get(state.CORPUS)
+    if corpus is not None:
+        lines.append(f"**Corpus:** {state.get(state.CORPUS_NAME)} — {len(corpus):,} rows")
+    model = state.get(state.MODEL_NAME)
+    lines.append(f"**Model:** {model}" if model else "**Model:** none yet (train one in Model lab)")
+    return lines
+
+
+def sidebar() -> None:
+    """The shared sidebar: what is loaded, and the presenter and privacy switches."""
+    with st.sidebar:
+        for line in _dataset_lines():
+            st.markdown(line)
+        st.toggle(
+            "Presenter mode",
+            key=state.PRESENTER,
+            value=state.DEFAULTS[state.PRESENTER],
+            persist_state="session",
+            help="Hide every raw post: tables show counts, charts and no post text.",
+        )
+        st.toggle(
+            "Mask handles, URLs and e-mails",
+            key=state.PRIVACY,
+            value=state.DEFAULTS[state.PRIVACY],
+            persist_state="session",
+            help="@handles become @user, links <url>, addresses <email> in every post shown "
+            "or exported.",
+        )
+        st.caption("Sample posts are synthetic. Nothing leaves this computer.")
+
+
+st.set_page_config(page_title="Stigma Lens", page_icon=":material/search:", layout="wide")
+cached.open_samples()
+navigation = st.navigation(PAGES)
+sidebar()
+navigation.run()

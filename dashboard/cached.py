@@ -1,0 +1,258 @@
+"""Cached wrappers around stigma_core: every heavy call a page makes goes through here.
+
+Why: Streamlit reruns the page script on every click, so loading, feature computing,
+training, scoring and drawing word clouds must be remembered (st.cache_data for values,
+st.cache_resource for fitted models) or the dashboard would redo minutes of work per click.
+Arguments named with a leading underscore are not hashed (models are keyed by an id instead).
+
+Only ``stigma_core.io`` is imported up front: the other modules pull in scikit-learn,
+statsmodels, pingouin and friends, so each is imported inside the functions that need it,
+and the first page (Data) opens without paying for them (cold start under 5 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from dashboard import state
+from stigma_core import io
+
+if TYPE_CHECKING:
+    from stigma_core.geo import ResolutionReport
+    from stigma_core.models import TrainingRun
+    from stigma_core.persist import ModelBundle
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_TRAIN = "train.csv"
+SAMPLE_CORPUS = "corpus.csv"
+SAMPLE_BATCHES = ("validation_batch_1.csv", "validation_batch_2.csv")
+Progress = Callable[[float, str], None]
+CLOUD_STOPWORDS = frozenset({"user", "url", "email", "rt", "amp"})
+
+
+@st.cache_data(show_spinner=False)
+def load_sample(filename: str) -> pd.DataFrame:
+    """A sample file from sample_data/, read and mapped with the guessed columns."""
+    return io.load_corpus(SAMPLE_DIR / filename, name=filename)
+
+
+def open_samples() -> None:
+    """Open the sample training set and corpus when nothing is loaded yet (first visit)."""
+    if state.get(state.DATASET) is None:
+        state.set_frame(state.DATASET, state.DATASET_NAME, load_sample(SAMPLE_TRAIN),
+                        f"sample {SAMPLE_TRAIN}")
+    if state.get(state.CORPUS) is None:
+        state.set_frame(state.CORPUS, state.CORPUS_NAME, load_sample(SAMPLE_CORPUS),
+                        f"sample {SAMPLE_CORPUS}")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def read_upload(data: bytes, name: str) -> pd.DataFrame:
+    """The raw table of an uploaded file (format from its name)."""
+    return io.read_table(data, name=name)
+
+
+@st.cache_data(show_spinner=False)
+def read_sample_table(filename: str) -> pd.DataFrame:
+    """A sample file's raw table, columns as written (for rater batches)."""
+    return io.read_table(SAMPLE_DIR / filename)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def canonicalise(
+    raw: pd.DataFrame, mapping: dict, language: str | None, drop_duplicates: bool
+) -> pd.DataFrame:
+    """The raw table in canonical columns; the load report is in ``attrs["load_report"]``."""
+    frame, report = io.canonicalise(
+        raw, io.ColumnMapping(**mapping), language=language, drop_duplicates=drop_duplicates
+    )
+    frame.attrs["load_report"] = report.as_dict()
+    return frame
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def feature_frame(texts: pd.Series) -> pd.DataFrame:
+    """The ten engineered features of each post."""
+    from stigma_core import features
+    return features.compute_features(texts)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def feature_tests(dataset: pd.DataFrame) -> pd.DataFrame:
+    """Welch t-tests of the ten features between labelled stigmatising and other posts."""
+    from stigma_core import features
+    labelled = dataset[dataset["label"].notna()]
+    return features.welch_tests(feature_frame(labelled["text"]), labelled["label"])
+
+
+def _progress_bar(text: str) -> tuple[DeltaGenerator, Progress]:
+    """A progress bar and the callback that moves it.
+
+    Created inside the cached functions below, so that a cache hit replays the bar's
+    creation too (Streamlit cannot replay updates to an element made outside).
+    """
+    bar = st.progress(0.0, text=text)
+    return bar, lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), message)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def train(dataset: pd.DataFrame, families: tuple[str, ...], grid: str, seed: int
+          ) -> TrainingRun:
+    """Train and compare the chosen families with a progress bar (one shared, read-only run)."""
+    from stigma_core import models
+    bar, progress = _progress_bar("Starting…")
+    run = models.train_models(dataset, list(families), grid=grid, seed=seed, progress=progress)
+    bar.empty()
+    return run
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def score(model_id: str, corpus: pd.DataFrame, _bundle: ModelBundle) -> pd.DataFrame:
+    """The corpus with stigma_probability, stigma_predicted, sentiment and subjectivity."""
+    from stigma_core import features, scale
+    bar, progress = _progress_bar("Scoring the posts…")
+    scored = scale.score_frame(_bundle, corpus, progress=progress)
+    bar.progress(1.0, "Measuring sentiment and subjectivity…")
+    mood = features.compute_features(scored["text"], columns=("sentiment", "subjectivity"))
+    bar.empty()
+    return pd.concat([scored, mood], axis=1)
+
+
+def scored_corpus(corpus: pd.DataFrame) -> pd.DataFrame:
+    """The corpus scored by the model in use, countries resolved with the user's overrides."""
+    scored = score(state.get(state.MODEL_ID), corpus, state.get(state.MODEL))
+    if "location" in scored:
+        located = countries(scored["location"], state.get(state.OVERRIDES, {}))
+        scored = scored.assign(country=located)
+    return scored
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def countries(locations: pd.Series, overrides: dict) -> pd.Series:
+    """ISO2 country per location, with the user's overrides applied."""
+    from stigma_core import geo
+    return geo.resolve_many(locations, overrides=overrides)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def prevalence_table(scored: pd.DataFrame, by: str | None, rates: tuple | None, min_n: int,
+                     exclude_retweets: bool = False) -> pd.DataFrame:
+    """Raw and corrected prevalence by group (``rates`` = (tpr, fpr, n_pos, n_neg) or None)."""
+    from stigma_core import prevalence
+    error_rates = prevalence.ErrorRates(*rates) if rates else None
+    return prevalence.prevalence_table(scored, by, error_rates=error_rates, min_n=min_n,
+                                       exclude_retweets=exclude_retweets)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def retweet_table(scored: pd.DataFrame, rates: tuple | None, min_n: int) -> pd.DataFrame:
+    """Prevalence of all posts, without retweets, and of retweets only."""
+    from stigma_core import prevalence
+    error_rates = prevalence.ErrorRates(*rates) if rates else None
+    return prevalence.retweet_comparison(scored, error_rates=error_rates, min_n=min_n)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def resolution(locations: pd.Series, countries: pd.Series) -> ResolutionReport:
+    """How many locations matched a country, and the commonest that did not."""
+    from stigma_core import geo
+    return geo.resolution_report(locations, countries)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def class_tests(scored: pd.DataFrame) -> pd.DataFrame:
+    """Welch t-tests of sentiment and subjectivity between predicted classes."""
+    from stigma_core import prevalence
+    return prevalence.class_feature_tests(scored)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def anova(scored: pd.DataFrame, value: str, min_n: int) -> dict:
+    """ANOVA (or Welch's) of ``value`` across the largest countries, with post-hoc tests."""
+    from stigma_core import prevalence
+    return prevalence.country_anova(scored, value, "country", min_n=min_n)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def blind_validation(scored: pd.DataFrame, raters: tuple[str, ...]) -> pd.DataFrame:
+    """Kappa with bootstrap CIs: the model vs each rater, and each pair of raters."""
+    from stigma_core import validation
+    return validation.blind_validation(scored, list(raters))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def wordcloud_png(texts: pd.Series) -> bytes | None:
+    """A word cloud (PNG) of the preprocessed posts; None when they hold no words.
+
+    Handles, links and e-mails are masked first and their placeholders (and the retweet
+    marker "rt") left out, so no account name can show up as a word.
+    """
+    from wordcloud import WordCloud
+
+    from stigma_core import export, text
+
+    masked = text.mask_series(texts.dropna().astype(str))
+    words = " ".join(text.preprocess_many(masked))
+    cloud = WordCloud(width=640, height=360, background_color="white", random_state=0,
+                      collocations=False, max_words=120, stopwords=CLOUD_STOPWORDS)
+    try:
+        return export.png_bytes(cloud.generate(words).to_image())
+    except ValueError:  # WordCloud's "We need at least 1 word to plot a word cloud"
+        return None
+
+
+def decided_bundle(
+    run: TrainingRun, family: str, threshold: float, cost_ratio: int, decided_by: str,
+    data_name: str | None,
+) -> ModelBundle:
+    """The model to keep, at the threshold the decision panel chose, with the choice recorded.
+
+    Test metrics are re-measured at that threshold, and the out-of-fold error rates stored in
+    the card so the Prevalence page can correct for the model's misses and false alarms.
+    """
+    from stigma_core import metrics, persist, prevalence
+    result = run.results[family]
+    rates = prevalence.error_rates(result.y_train, (result.oof_proba >= threshold).astype(int))
+    card = {
+        "data": data_name or "unnamed data",
+        "threshold": threshold,
+        "threshold_rule": f"minimum cost when one missed post costs {cost_ratio} false alarms",
+        "cost_ratio": cost_ratio,
+        "decided_by": decided_by or "not recorded",
+        "decided_on": date.today().isoformat(),
+        "error_rates": {"tpr": rates.tpr, "fpr": rates.fpr, "n_pos": rates.n_pos,
+                        "n_neg": rates.n_neg},
+    }
+    bundle = persist.bundle_from_run(run, family, card_extra=card)
+    measured = metrics.evaluate(run.y_test, result.test_proba, threshold, seed=run.seed)
+    return replace(bundle, threshold=float(threshold), metrics=persist.to_plain(measured))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def model_bytes(model_id: str, _bundle: ModelBundle) -> bytes:
+    """The model file (skops bytes) for the download button."""
+    from stigma_core import persist
+    return persist.to_bytes(_bundle)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def table_file(frame: pd.DataFrame, fmt: str) -> bytes:
+    """The frame as a formula-safe CSV or a Parquet file, for a download button."""
+    from stigma_core import export
+    return export.table_bytes(frame, fmt)
+
+
+def bundle_error_rates(bundle: ModelBundle) -> tuple | None:
+    """The model's (tpr, fpr, n_pos, n_neg) from its card, for the corrected prevalence."""
+    rates = (bundle.card or {}).get("error_rates")
+    if not rates:
+        return None
+    return (float(rates["tpr"]), float(rates["fpr"]), int(rates["n_pos"]), int(rates["n_neg"]))

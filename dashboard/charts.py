@@ -1,0 +1,357 @@
+"""Figure and display-table builders for the pages (presentation only, no statistics).
+
+Every chart carries a title with its n, and axis labels with units; every share its CI.
+Maps draw offline: Plotly's world shapes come from static/ (see MAP_CONFIG) and the pydeck
+map uses no base-map style that needs a token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.colors as pcolors
+import plotly.graph_objects as go
+import pydeck as pdk
+from plotly.subplots import make_subplots
+
+from stigma_core import geo
+from stigma_core.metrics import curves
+
+MAP_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False}
+WORLD_SHAPES = Path(__file__).resolve().parents[1] / "static" / "world_110m.json"
+CLASS_NAMES = {1: "Stigmatising", 0: "Other"}
+CLASS_COLOURS = {"Stigmatising": "#c0392b", "Other": "#3b6ea5"}
+MODEL_COLOURS = pcolors.qualitative.D3
+GREY = "#c8c8c8"
+COLUMN_METRES = 2_000_000  # height of a 100% column on the pydeck map
+FEATURE_UNITS = {
+    "sentiment": "polarity, −1 to 1",
+    "subjectivity": "0 factual to 1 opinion",
+    "length": "characters",
+    "punctuation_ratio": "marks per character",
+    "uppercase_words": "words",
+    "avg_word_length": "letters per word",
+    "word_count": "words",
+    "char_count": "non-space characters",
+    "hashtag_count": "hashtags",
+    "numeric_count": "digits",
+}
+METRIC_LABELS = {
+    "auc": "AUC", "accuracy": "Accuracy", "false_negatives": "Missed (FN)",
+    "false_positives": "False alarms (FP)", "precision": "Precision", "recall": "Recall",
+    "kappa": "Kappa", "predicted_positive_share": "Share flagged",
+}
+
+
+def ci_text(value: float, low: float, high: float, percent: bool = False) -> str:
+    """'0.84 (0.79–0.88)' or '40.0% (36.1–44.0%)'; '—' for a missing value."""
+    if pd.isna(value):
+        return "—"
+    if percent:
+        return f"{value:.1%} ({low:.1%}–{high:.1%})"
+    return f"{value:.3g} ({low:.3g}–{high:.3g})"
+
+
+def feature_distributions(values: pd.DataFrame, labels: pd.Series, violin: bool) -> go.Figure:
+    """Per-class box or violin plots of each feature, one small panel per feature."""
+    names = list(values.columns)
+    classes = labels.astype(int).map(CLASS_NAMES).to_numpy()
+    fig = make_subplots(rows=2, cols=5, subplot_titles=names, vertical_spacing=0.18)
+    for i, name in enumerate(names):
+        for cls, colour in CLASS_COLOURS.items():
+            y = values[name].to_numpy()[classes == cls]
+            common = dict(y=y, name=cls, marker_color=colour, legendgroup=cls,
+                          showlegend=i == 0)
+            trace = go.Violin(box_visible=True, **common) if violin else go.Box(**common)
+            fig.add_trace(trace, row=i // 5 + 1, col=i % 5 + 1)
+        fig.update_yaxes(title_text=FEATURE_UNITS.get(name, ""), row=i // 5 + 1,
+                         col=i % 5 + 1, title_font_size=10)
+    n = int(len(labels))
+    fig.update_layout(
+        title=f"The ten features by class (n = {n:,} labelled posts)", height=620,
+        legend_title_text="Coded as",
+    )
+    return fig
+
+
+def welch_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The Welch t-test table in readable columns (means, difference with 95% CI, p)."""
+    return pd.DataFrame({
+        "Stigmatising: mean (n)": [f"{m:.3g} ({n:,})" for m, n in
+                                   zip(table["mean_stigma"], table["n_stigma"], strict=True)],
+        "Other: mean (n)": [f"{m:.3g} ({n:,})" for m, n in
+                            zip(table["mean_other"], table["n_other"], strict=True)],
+        "Difference (95% CI)": [ci_text(d, lo, hi) for d, lo, hi in
+                                zip(table["diff"], table["ci_low"], table["ci_high"], strict=True)],
+        "t": table["t"].round(2),
+        "p": table["p"].map(lambda p: f"{p:.2g}"),
+        "Significant": table["significant"].map({True: "yes", False: "no"}),
+    }, index=table.index)
+
+
+def model_table(table: pd.DataFrame, n_test: int) -> pd.DataFrame:
+    """The run's comparison table: each test metric with its 95% CI, threshold and fit time."""
+    shown = pd.DataFrame({"Model": table["label"], "Kept": table["chosen"].map(
+        {True: "★ kept", False: ""})})
+    for name, label in METRIC_LABELS.items():
+        cells = [ci_text(v, lo, hi) for v, lo, hi in zip(
+            table[name], table[f"{name}_ci_low"], table[f"{name}_ci_high"], strict=True)]
+        shown[f"{label} (95% CI)"] = cells
+    shown["Threshold"] = table["threshold"].round(3)
+    shown["Fit time (s)"] = table["fit_seconds"].round(1)
+    shown.attrs["caption"] = f"Held-out test set, n = {n_test:,} posts."
+    return shown
+
+
+def curves_figure(results: Mapping[str, object], y_test: np.ndarray) -> go.Figure:
+    """ROC and precision-recall curves of every model on the test set, side by side."""
+    n, pos = len(y_test), int(np.sum(y_test))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("ROC curve", "Precision-recall curve"))
+    for i, result in enumerate(results.values()):
+        c = curves(y_test, result.test_proba)
+        line = {"color": MODEL_COLOURS[i % len(MODEL_COLOURS)]}
+        fig.add_trace(go.Scatter(x=c["roc"]["fpr"], y=c["roc"]["tpr"], name=result.family,
+                                 legendgroup=result.family, mode="lines", line=line),
+                      row=1, col=1)
+        fig.add_trace(go.Scatter(x=c["pr"]["recall"], y=c["pr"]["precision"], mode="lines",
+                                 name=result.family, legendgroup=result.family, line=line,
+                                 showlegend=False), row=1, col=2)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                             line={"dash": "dot", "color": "grey"}), row=1, col=1)
+    fig.update_xaxes(title_text="False-positive rate (share of other posts flagged)", row=1, col=1)
+    fig.update_yaxes(title_text="True-positive rate (share of stigma found)", row=1, col=1)
+    fig.update_xaxes(title_text="Recall (share of stigma found)", row=1, col=2)
+    fig.update_yaxes(title_text="Precision (share of flags correct)", row=1, col=2)
+    fig.update_layout(title=f"All models on the test set (n = {n:,}, {pos:,} stigmatising)",
+                      height=430)
+    return fig
+
+
+def confusion_figure(counts: Mapping[str, int], title: str) -> go.Figure:
+    """A 2×2 confusion matrix (counts of posts) for one model at its threshold."""
+    z = [[counts["tn"], counts["fp"]], [counts["fn"], counts["tp"]]]
+    n = sum(counts.values())
+    fig = go.Figure(go.Heatmap(
+        z=z, x=["Predicted other", "Predicted stigmatising"],
+        y=["Coded other", "Coded stigmatising"], text=z, texttemplate="%{text}",
+        colorscale="Blues", showscale=False,
+    ))
+    fig.update_layout(title=f"{title} (posts; n = {n:,})", height=300, margin={"t": 50, "b": 10},
+                      xaxis_title="Model's call", yaxis_title="Human code")
+    return fig
+
+
+def estimate_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Add estimate/ci_low/ci_high: the estimate each prevalence row says to trust."""
+    corrected = table["trust"] == "corrected"
+    out = table.copy()
+    for part, raw in (("", "raw"), ("_ci_low", "raw_ci_low"), ("_ci_high", "raw_ci_high")):
+        out[f"estimate{part}"] = np.where(corrected, table[f"corrected{part}"], table[raw])
+    return out
+
+
+def share_bars(table: pd.DataFrame, title: str, group_label: str, n: int | None = None
+               ) -> go.Figure:
+    """Prevalence per group as bars with 95% CI whiskers; groups with too few posts left out.
+
+    ``n`` is the number of posts behind the chart (default: the groups' total, right when
+    the groups do not overlap).
+    """
+    rows = estimate_columns(table[~table["too_few"]])
+    fig = go.Figure(go.Bar(
+        x=rows["group"].astype(str), y=rows["estimate"] * 100,
+        error_y={"type": "data", "symmetric": False,
+                 "array": (rows["estimate_ci_high"] - rows["estimate"]) * 100,
+                 "arrayminus": (rows["estimate"] - rows["estimate_ci_low"]) * 100},
+        text=[f"n = {n:,}" for n in rows["n"]], marker_color=CLASS_COLOURS["Stigmatising"],
+    ))
+    total = int(table["n"].sum()) if n is None else n
+    fig.update_layout(title=f"{title} (n = {total:,} posts)", height=380,
+                      xaxis_title=group_label, yaxis_title="Stigmatising posts (%, 95% CI)")
+    return fig
+
+
+def country_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Country rows of a prevalence table with names, ISO3, centroids and hover text."""
+    rows = estimate_columns(table[table["group"] != "(not known)"])
+    rows = rows.assign(iso3=rows["group"].map(geo.iso3), name=rows["group"].map(geo.country_name))
+    centres = [_centre(iso3, iso2) for iso3, iso2 in zip(rows["iso3"], rows["group"], strict=True)]
+    rows["lat"], rows["lon"] = [c[0] for c in centres], [c[1] for c in centres]
+    rows["hover"] = [
+        f"{name}: too few posts (n = {n:,})" if few else
+        f"{name}: {ci_text(e, lo, hi, percent=True)}, n = {n:,} ({trust})"
+        for name, n, few, e, lo, hi, trust in zip(
+            rows["name"], rows["n"], rows["too_few"], rows["estimate"], rows["estimate_ci_low"],
+            rows["estimate_ci_high"], rows["trust"], strict=True)
+    ]
+    return rows.dropna(subset=["iso3"])
+
+
+def choropleth(countries: pd.DataFrame, min_n: int) -> go.Figure:
+    """World map of prevalence per country; countries under min_n posts drawn grey."""
+    shown, few = countries[~countries["too_few"]], countries[countries["too_few"]]
+    fig = go.Figure()
+    fig.add_trace(go.Choropleth(
+        locations=few["iso3"], z=np.zeros(len(few)), text=few["hover"], hoverinfo="text",
+        colorscale=[[0, GREY], [1, GREY]], showscale=False, name=f"fewer than {min_n} posts",
+    ))
+    fig.add_trace(go.Choropleth(
+        locations=shown["iso3"], z=shown["estimate"] * 100, text=shown["hover"],
+        hoverinfo="text", colorscale="Reds", zmin=0, zmax=max(shown["estimate"].max() * 100, 1),
+        colorbar={"title": {"text": "Stigmatising<br>posts (%)"}},
+    ))
+    n = int(countries["n"].sum())
+    # Explicit ranges: plotly.js guesses the map's centre from the shapes and, with the
+    # offline shapes in static/, would centre the map on the Pacific.
+    fig.update_geos(showframe=False, showcoastlines=False, projection_type="natural earth",
+                    projection_rotation_lon=0, lonaxis_range=[-180, 180],
+                    lataxis_range=[-58, 85], resolution=110, showcountries=True,
+                    countrycolor="white", showland=True, landcolor="#eeeeee")
+    fig.update_layout(title=f"Stigmatising posts by country (n = {n:,} posts with a country; "
+                            f"grey: fewer than {min_n})", height=460,
+                      margin={"l": 0, "r": 0, "t": 50, "b": 0})
+    return fig
+
+
+@lru_cache(maxsize=1)
+def _world_shapes() -> dict:
+    """The offline world shapes (TopoJSON) that static/ serves to the Plotly maps."""
+    return json.loads(WORLD_SHAPES.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def coastlines() -> list[dict]:
+    """World coastlines as pydeck paths, decoded from the offline TopoJSON.
+
+    pydeck's base-map tiles need the internet; these lines give the columns a map to stand
+    on without it. TopoJSON arcs are delta-encoded integers; a negative index means the arc
+    reversed (``~index``).
+    """
+    topo = _world_shapes()
+    (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
+    arcs = [np.cumsum(np.asarray(arc, dtype=float), axis=0) * (sx, sy) + (tx, ty)
+            for arc in topo["arcs"]]
+    paths = []
+    for line in topo["objects"]["coastlines"]["geometries"]:
+        points = [arcs[i] if i >= 0 else arcs[~i][::-1] for i in line["arcs"]]
+        paths.append({"path": np.concatenate(points).round(3).tolist()})
+    return paths
+
+
+@lru_cache(maxsize=1)
+def shape_centres() -> dict[str, tuple[float, float]]:
+    """(lat, lon) of each country's centre as the offline shapes give it, by ISO3 code."""
+    countries = _world_shapes()["objects"]["countries"]["geometries"]
+    return {g["id"]: (g["properties"]["ct"][1], g["properties"]["ct"][0])
+            for g in countries if "ct" in g.get("properties", {})}
+
+
+def _centre(iso3: str | None, iso2: str) -> tuple[float, float]:
+    """(lat, lon) for a country's column: its shape's centre, else its capital, else NaN."""
+    return shape_centres().get(iso3) or geo.country_centroid(iso2) or (np.nan, np.nan)
+
+
+def column_map(countries: pd.DataFrame) -> pdk.Deck:
+    """pydeck column map: height and colour = prevalence; grey columns = too few posts."""
+    data = countries.dropna(subset=["lat", "lon"]).copy()
+    share = data["estimate"].fillna(0).clip(0, 1)
+    data["height"] = np.where(data["too_few"], 0.02, share) * COLUMN_METRES
+    data["colour"] = [
+        [200, 200, 200, 160] if few else [192, 57, 43, int(80 + 175 * s)]
+        for few, s in zip(data["too_few"], share, strict=True)
+    ]
+    layer = pdk.Layer(
+        "ColumnLayer", data=data[["lon", "lat", "height", "colour", "hover"]],
+        get_position=["lon", "lat"], get_elevation="height", get_fill_color="colour",
+        radius=120_000, elevation_scale=1, pickable=True, extruded=True,
+    )
+    coast = pdk.Layer("PathLayer", data=coastlines(), get_path="path", get_color=[120, 120, 120],
+                      width_min_pixels=1)
+    view = pdk.ViewState(latitude=25, longitude=0, zoom=0.7, pitch=35)
+    return pdk.Deck(layers=[coast, layer], initial_view_state=view, map_style=None,
+                    tooltip={"text": "{hover}"})
+
+
+def class_histogram(scored: pd.DataFrame, feature: str) -> go.Figure:
+    """Distribution of one feature for posts predicted stigmatising vs not."""
+    fig = go.Figure()
+    for code, cls in CLASS_NAMES.items():
+        values = scored.loc[scored["stigma_predicted"] == code, feature]
+        fig.add_trace(go.Histogram(x=values, name=f"{cls} (n = {len(values):,})",
+                                   marker_color=CLASS_COLOURS[cls], opacity=0.6,
+                                   histnorm="percent", nbinsx=30))
+    fig.update_layout(barmode="overlay", height=340,
+                      title=f"{feature.capitalize()} by predicted class (n = {len(scored):,})",
+                      xaxis_title=f"{feature} ({FEATURE_UNITS[feature]})",
+                      yaxis_title="Posts in class (%)")
+    return fig
+
+
+def country_box(scored: pd.DataFrame, feature: str, countries: list[str]) -> go.Figure:
+    """Box plots of one feature per country (the given countries), split by predicted class."""
+    rows = scored[scored["country"].isin(countries)]
+    fig = go.Figure()
+    for code, cls in CLASS_NAMES.items():
+        part = rows[rows["stigma_predicted"] == code]
+        fig.add_trace(go.Box(x=part["country"], y=part[feature], name=cls,
+                             marker_color=CLASS_COLOURS[cls]))
+    fig.update_layout(boxmode="group", height=380,
+                      title=f"{feature.capitalize()} by country (n = {len(rows):,} posts)",
+                      xaxis_title="Country (ISO code)",
+                      yaxis_title=f"{feature} ({FEATURE_UNITS[feature]})")
+    return fig
+
+
+def kappa_figure(table: pd.DataFrame) -> go.Figure:
+    """Kappa with 95% CI per pair: model-vs-rater pairs beside the raters' own agreement."""
+    pairs = table["first"] + " vs " + table["second"]
+    is_model = table["first"] == "model"
+    fig = go.Figure(go.Scatter(
+        x=table["kappa"], y=pairs, mode="markers",
+        marker={"size": 11, "color": np.where(is_model, CLASS_COLOURS["Stigmatising"],
+                                              CLASS_COLOURS["Other"])},
+        error_x={"type": "data", "symmetric": False,
+                 "array": table["kappa_ci_high"] - table["kappa"],
+                 "arrayminus": table["kappa"] - table["kappa_ci_low"]},
+        text=[f"n = {n:,}" for n in table["n"]], hovertemplate="%{y}: %{x:.2f} (%{text})",
+    ))
+    fig.update_layout(title=f"Cohen's kappa with 95% CI (n = {int(table['n'].max()):,} posts; "
+                            "red: model vs rater, blue: rater vs rater)",
+                      xaxis_title="Cohen's kappa (−1 to 1; 1 = perfect agreement)",
+                      yaxis_title="Pair", height=120 + 40 * len(table))
+    return fig
+
+
+def source_prevalence_figure(table: pd.DataFrame) -> go.Figure:
+    """Share of posts called stigmatising by the model, each rater and the majority."""
+    fig = go.Figure(go.Bar(
+        x=table["source"], y=table["prevalence"] * 100,
+        error_y={"type": "data", "symmetric": False,
+                 "array": (table["ci_high"] - table["prevalence"]) * 100,
+                 "arrayminus": (table["prevalence"] - table["ci_low"]) * 100},
+        text=[f"n = {n:,}" for n in table["n"]], marker_color=CLASS_COLOURS["Stigmatising"],
+    ))
+    fig.update_layout(title=f"Prevalence found by model vs raters (n = {int(table['n'].max()):,}"
+                            " posts)", xaxis_title="Who coded",
+                      yaxis_title="Posts coded stigmatising (%, Wilson 95% CI)", height=360)
+    return fig
+
+
+def country_table(countries: pd.DataFrame) -> pd.DataFrame:
+    """Readable country table: n, the estimate to trust in %, its CI and CI width in points."""
+    return pd.DataFrame({
+        "Country": countries["name"],
+        "Code": countries["group"],
+        "n": countries["n"],
+        "Prevalence (%)": (countries["estimate"] * 100).round(1),
+        "CI low (%)": (countries["estimate_ci_low"] * 100).round(1),
+        "CI high (%)": (countries["estimate_ci_high"] * 100).round(1),
+        "CI width (points)": (countries["ci_width"] * 100).round(1),
+        "Estimate": countries["trust"],
+        "Note": countries["note"],
+    })

@@ -1,0 +1,185 @@
+"""Prevalence page: how common stigma is in the corpus — overall, by country, platform, retweets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cached, charts, state
+from stigma_core import geo
+from stigma_core.errors import CorpusError, ModelError
+from stigma_core.metrics import OperatingPoints
+
+QUICK_FAMILY = "logistic_regression"
+
+
+def quick_model() -> None:
+    """Offer one click to train the quick default model when none is chosen yet."""
+    st.info("No model is chosen yet. Train and compare models in Model lab, or start with the "
+            "quick default model here (takes a few seconds).")
+    dataset = state.get(state.DATASET)
+    if not st.button("Train the quick default model (logistic regression)", type="primary",
+                     key="prev_quick", disabled=dataset is None or "label" not in dataset):
+        st.stop()
+    run = cached.train(dataset, (QUICK_FAMILY,), "fast", 0)
+    result = run.results[QUICK_FAMILY]
+    ratio = state.get(state.COST_RATIO, state.DEFAULTS[state.COST_RATIO])
+    threshold = OperatingPoints.from_scores(result.y_train, result.oof_proba).for_cost(ratio)
+    bundle = cached.decided_bundle(run, QUICK_FAMILY, threshold, ratio,
+                                   "quick default (not yet reviewed)",
+                                   state.get(state.DATASET_NAME))
+    state.put(state.RUN, state.get(state.RUN) or run)
+    state.set_model(bundle, f"{QUICK_FAMILY} (quick default)")
+    st.rerun()
+
+
+def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int) -> None:
+    """Overall prevalence, with and without retweets, and by platform."""
+    table = cached.prevalence_table(scored, None, rates, min_n)
+    row = charts.estimate_columns(table).iloc[0]
+    a, b, c = st.columns(3)
+    a.metric("Posts scored", f"{int(row['n']):,}")
+    for column, name, label in ((b, "raw", "Flagged by the model (raw)"),
+                                (c, "corrected", "Corrected for its errors")):
+        column.metric(label, "—" if pd.isna(row[name]) else f"{row[name]:.1%}")
+        interval = charts.ci_text(row[name], row[name + "_ci_low"], row[name + "_ci_high"],
+                                  percent=True)
+        column.caption(f"With 95% CI: {interval}; n = {int(row['n']):,}")
+    st.caption(row["note"])
+    if "is_retweet" in scored:
+        retweets = cached.retweet_table(scored, rates, min_n)
+        st.plotly_chart(charts.share_bars(retweets, "With and without retweets", "Posts",
+                                          n=int(row["n"])), key="prev_retweets")
+    if "platform" in scored:
+        platforms = cached.prevalence_table(scored, "platform", rates, min_n)
+        st.plotly_chart(charts.share_bars(platforms, "By platform", "Platform"),
+                        key="prev_platforms")
+
+
+def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int) -> None:
+    """Choropleth, pydeck map and sortable table of prevalence by country."""
+    table = cached.prevalence_table(scored, "country", rates, min_n)
+    countries = charts.country_frame(table)
+    st.plotly_chart(charts.choropleth(countries, min_n), config=charts.MAP_CONFIG,
+                    key="prev_choropleth")
+    st.markdown(f"**Column map** — height and colour: share of stigmatising posts; grey: "
+                f"fewer than {min_n} posts (n = {int(countries['n'].sum()):,}).")
+    st.pydeck_chart(charts.column_map(countries), height=420, key="prev_deck")
+    few = countries[countries["too_few"]]
+    if len(few):
+        st.caption(f"Greyed out, fewer than {min_n} posts: " + ", ".join(
+            f"{name} ({n})" for name, n in zip(few["name"], few["n"], strict=True)))
+    sort = st.radio("Sort countries by", ["n", "Prevalence (%)", "CI width (points)"],
+                    horizontal=True, key="prev_sort")
+    shown = charts.country_table(countries).sort_values(sort, ascending=sort == "CI width "
+                                                        "(points)", na_position="last")
+    st.dataframe(shown, hide_index=True)
+
+
+def locations(scored: pd.DataFrame) -> None:
+    """How many locations matched a country, and a table to correct the ones that did not."""
+    report = cached.resolution(scored["location"], scored["country"])
+    st.write(report.summary())
+    previous = state.get(state.OVERRIDES, {})
+    table = pd.concat([
+        pd.DataFrame({"location": list(previous), "country": [v or "" for v in previous.values()]}),
+        geo.override_table(report).assign(posts=[n for _, n in report.top_unresolved]),
+    ], ignore_index=True).drop_duplicates("location")
+    st.caption("The commonest locations that matched no country, with their number of posts. "
+               "Type a country (code or name) to correct one; leave it empty for 'no country'.")
+    edited = st.data_editor(
+        table, num_rows="dynamic", hide_index=True, key="prev_overrides", disabled=["posts"],
+        column_config={"country": st.column_config.TextColumn("country (code or name)"),
+                       "posts": st.column_config.NumberColumn("posts (n)", format="%d")},
+    )
+    if st.button("Apply these corrections", key="prev_apply"):
+        try:
+            state.put(state.OVERRIDES, geo.overrides_from_table(edited))
+        except CorpusError as err:
+            st.error(str(err))
+            return
+        st.rerun()
+
+
+def sentiment(scored: pd.DataFrame, min_n: int) -> None:
+    """Sentiment and subjectivity by predicted class and by country, with the tests."""
+    left, right = st.columns(2)
+    left.plotly_chart(charts.class_histogram(scored, "sentiment"), key="prev_sent")
+    right.plotly_chart(charts.class_histogram(scored, "subjectivity"), key="prev_subj")
+    st.markdown("**Welch t-tests, predicted stigmatising minus other**")
+    st.dataframe(charts.welch_display(cached.class_tests(scored)))
+    if "country" not in scored:
+        return
+    value = st.radio("Compare across countries", ["sentiment", "subjectivity"],
+                     horizontal=True, key="prev_anova_value")
+    try:
+        anova = cached.anova(scored, value, min_n)
+    except CorpusError as err:
+        st.info(str(err))
+        return
+    st.plotly_chart(charts.country_box(scored, value, list(anova["groups"].index)),
+                    key="prev_country_box")
+    st.markdown(f"**{anova['summary']}**")
+    st.dataframe(anova[anova["reported"]], hide_index=True)
+    with st.expander(f"Post-hoc pairs ({anova['posthoc_method']})"):
+        st.dataframe(anova["posthoc"], hide_index=True)
+
+
+def words(scored: pd.DataFrame) -> None:
+    """Word clouds of predicted stigmatising vs other posts; per country on request."""
+    left, right = st.columns(2)
+    for column, (code, name) in zip((left, right), charts.CLASS_NAMES.items(), strict=True):
+        texts = scored.loc[scored["stigma_predicted"] == code, "text"]
+        image = cached.wordcloud_png(texts)
+        if image:
+            column.image(image, caption=f"{name} posts (n = {len(texts):,})")
+    if "country" not in scored:
+        return
+    counts = scored["country"].value_counts()
+    country = st.selectbox("Word clouds for one country", list(counts.index),
+                           format_func=lambda c: f"{geo.country_name(c)} ({counts[c]:,} posts)",
+                           key="prev_wc_country")
+    if st.button("Draw this country's word clouds", key="prev_wc_go"):
+        part = scored[scored["country"] == country]
+        left, right = st.columns(2)
+        for column, (code, name) in zip((left, right), charts.CLASS_NAMES.items(), strict=True):
+            texts = part.loc[part["stigma_predicted"] == code, "text"]
+            image = cached.wordcloud_png(texts)
+            if image:
+                column.image(image, caption=f"{name}, {country} (n = {len(texts):,})")
+            else:
+                column.caption(f"No {name.lower()} posts from {country}.")
+
+
+st.title("Prevalence")
+st.write("Score the corpus with the chosen model and see how common stigma is — overall, by "
+         "country, platform and retweets — corrected for the model's errors, with 95% CIs.")
+corpus_frame = state.get(state.CORPUS)
+if corpus_frame is None:
+    st.info("Load a corpus to score on the Data page first.")
+    st.stop()
+if state.get(state.MODEL) is None:
+    quick_model()
+try:
+    posts = cached.scored_corpus(corpus_frame)
+except (CorpusError, ModelError) as err:
+    st.error(str(err))
+    st.stop()
+error_rates = cached.bundle_error_rates(state.get(state.MODEL))
+if error_rates is None:
+    st.warning("This model file holds no measured error rates, so only raw shares are shown.")
+minimum = st.slider("Minimum posts per group for an estimate", 5, 200, 30, key="prev_min_n")
+tabs = st.tabs(["Overview", "Countries", "Locations", "Sentiment", "Words"])
+with tabs[0]:
+    overview(posts, error_rates, minimum)
+if "country" in posts:
+    with tabs[1]:
+        country_section(posts, error_rates, minimum)
+    if "location" in posts:
+        with tabs[2]:
+            locations(posts)
+with tabs[3]:
+    sentiment(posts, minimum)
+with tabs[4]:
+    words(posts)
+st.caption(f"Model: {state.get(state.MODEL_NAME)} — corpus: {state.get(state.CORPUS_NAME)}.")

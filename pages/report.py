@@ -1,0 +1,68 @@
+"""Report page: one downloadable HTML report of this analysis, and the scored posts as files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cached, report, state
+from stigma_core import export
+from stigma_core.errors import CorpusError, ModelError
+
+
+def scored_or_none() -> pd.DataFrame | None:
+    """The scored corpus when a model and a corpus are loaded, else None (with a note)."""
+    corpus = state.get(state.CORPUS)
+    if state.get(state.MODEL) is None or corpus is None:
+        st.info("No model is chosen yet, so the report has no prevalence section and there are "
+                "no scored posts to download. Choose one in Model lab or on Prevalence.")
+        return None
+    try:
+        return cached.scored_corpus(corpus)
+    except (CorpusError, ModelError) as err:
+        st.error(str(err))
+        return None
+
+
+def build_report(scored: pd.DataFrame | None, title: str, min_n: int) -> None:
+    """Render the report from the session's results and keep it for the download button."""
+    with st.spinner("Building the report…"):
+        html = export.render_report_html(
+            report.sections(scored, min_n), title=title, created=datetime.now(),
+            presenter_mode=state.presenter())
+    state.put(state.REPORT, html)
+
+
+def downloads(scored: pd.DataFrame) -> None:
+    """The scored posts as CSV and Parquet (masked or without text, per the switches)."""
+    shown = state.visible_posts(scored)
+    st.markdown(f"**Scored posts** ({len(shown):,} rows; columns: {', '.join(shown.columns)})")
+    left, right = st.columns(2)
+    for column, fmt in zip((left, right), ("csv", "parquet"), strict=True):
+        column.download_button(
+            f"Download scored posts ({fmt.upper()})", cached.table_file(shown, fmt),
+            file_name=f"scored_posts.{fmt}", mime=export.MIME_TYPES[fmt], key=f"rep_{fmt}")
+
+
+st.title("Report")
+st.write("Download one self-contained HTML report of this analysis — figures, tables, the model "
+         "card and the trade-off chosen — and the scored posts as CSV or Parquet.")
+if state.presenter():
+    st.caption("Presenter mode is on: the report and the downloads leave out every raw post.")
+elif state.privacy():
+    st.caption("Privacy mode is on: handles, links and e-mails are masked in the report and "
+               "downloads.")
+report_title = st.text_input("Report title", "Stigma Lens report", key="rep_title")
+minimum = st.slider("Minimum posts per group for an estimate", 5, 200, 30, key="rep_min_n")
+posts = scored_or_none()
+if st.button("Build the report", type="primary", key="rep_build"):
+    build_report(posts, report_title, minimum)
+built = state.get(state.REPORT)
+if built:
+    st.success(f"Report ready ({len(built) / 1e6:.1f} MB, opens offline in any browser).")
+    st.download_button("Download the HTML report", built, file_name="stigma_lens_report.html",
+                       mime="text/html", key="rep_download", type="primary")
+if posts is not None:
+    downloads(posts)

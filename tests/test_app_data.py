@@ -1,0 +1,96 @@
+"""Data page (AppTest): opens on the sample, uploads each format, reports drops, fails kindly."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from app_support import metric, open_app, sidebar_text, texts
+
+POSTS = [
+    "People with schizophrenia are dangerous and should be locked away, honestly.",
+    "Talking to my therapist about my depression really helped me this week.",
+    "Everyone with bipolar is unstable and cannot hold down a real job.",
+    "Reminder that anxiety is common and support is available if you need it.",
+]
+SMALL = pd.DataFrame({
+    "tweet": [*POSTS, POSTS[0], "   "],
+    "stigma": [1, 0, 1, 0, 1, 0],
+    "handle_location": ["London, UK", "NYC", "Pune", "Toronto, ON", "London, UK", "Cymru"],
+})
+
+
+def as_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """The frame written as an upload in the given format."""
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode()
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True).encode()
+    if fmt == "parquet":
+        frame.to_parquet(buffer, index=False)
+    else:
+        frame.to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
+def upload(at: object, name: str, data: bytes) -> None:
+    """Switch the page to 'My own file' and upload `data` as `name`."""
+    at.radio(key="data_source").set_value("My own file").run()
+    at.file_uploader(key="data_upload").set_value((name, data, "application/octet-stream")).run()
+
+
+def test_opens_on_the_sample_data_with_masked_preview() -> None:
+    at = open_app()
+    assert texts(at.title) == ["Data"]
+    assert "sample train.csv — 800 rows, 800 labelled" in sidebar_text(at)
+    assert "sample corpus.csv" in sidebar_text(at)
+    assert metric(at, "Rows read") == "800" and metric(at, "Posts kept") == "800"
+    preview = at.dataframe[-1].value
+    assert len(preview) == 50 and "text" in preview.columns
+    handles = preview["text"].str.findall(r"@\w+").explode().dropna()
+    assert len(handles) > 0 and set(handles) == {"@user"}  # privacy mode is on by default
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "xlsx"])
+def test_upload_replaces_the_dataset_and_says_what_was_dropped(fmt: str) -> None:
+    at = open_app()
+    upload(at, f"small.{fmt}", as_bytes(SMALL, fmt))
+    assert not at.error, texts(at.error)
+    form_choices = {s.label: s.value for s in at.selectbox}
+    assert form_choices["Post text (required)"] == "tweet"  # guessed and pre-filled
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label.startswith("Label"))
+                 ).set_value("stigma")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert f"small.{fmt} — 4 rows, 4 labelled" in sidebar_text(at)
+    assert metric(at, "Rows read") == "6" and metric(at, "Posts kept") == "4"
+    drops = at.dataframe[0].value.set_index("Reason dropped")["Rows"]
+    assert drops["Empty posts"] == 1 and drops["Exact duplicate rows"] == 1
+
+
+def test_unreadable_upload_is_a_friendly_error_and_the_sample_stays() -> None:
+    at = open_app()
+    upload(at, "broken.xlsx", b"this is not a workbook")
+    assert not at.exception
+    assert len(at.error) == 1 and "stays in use" in at.error[0].value
+    assert "Traceback" not in at.error[0].value
+    assert "sample train.csv — 800 rows" in sidebar_text(at)
+
+
+def test_mapping_without_a_text_column_is_refused_in_plain_words() -> None:
+    at = open_app()
+    upload(at, "numbers.csv", b"a,b\n1,2\n3,4\n")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    assert "No text column found" in at.error[0].value
+    assert "sample train.csv — 800 rows" in sidebar_text(at)
+
+
+def test_presenter_mode_hides_the_post_text() -> None:
+    at = open_app()
+    at.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    preview = at.dataframe[-1].value
+    assert "text" not in preview.columns and len(preview) == 50
+    assert "Presenter mode: post text is hidden." in texts(at.caption)

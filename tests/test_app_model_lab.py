@@ -1,0 +1,105 @@
+"""Model lab (AppTest): train two fast models, compare them, move the cost slider, save, load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from app_support import metric, open_app, sidebar_text, texts, train_fast, use_model
+from sklearn.pipeline import Pipeline
+
+from dashboard import state
+from stigma_core import models, persist
+
+
+@pytest.fixture
+def trained() -> object:
+    """The app on Model lab with logistic regression and naive Bayes trained."""
+    return train_fast(open_app())
+
+
+def counts(at: object) -> tuple[int, int]:
+    """(missed, false alarms) shown by the decision panel."""
+    missed = int(metric(at, "Missed (FN)").split(" of ")[0])
+    alarms = int(metric(at, "False alarms (FP)").split(" of ")[0])
+    return missed, alarms
+
+
+def test_before_training_the_page_explains_what_to_do() -> None:
+    at = open_app("pages/model_lab.py")
+    assert texts(at.title) == ["Model lab"]
+    assert "No models trained in this session yet" in at.info[0].value
+    assert at.multiselect(key="lab_families").value == list(models.FAMILIES)  # paper default
+    assert at.radio(key="lab_grid").value == "paper"
+
+
+def test_training_two_models_fills_the_comparison(trained: object) -> None:
+    at = trained
+    table = at.dataframe[0].value
+    assert list(table["Model"]) != [] and len(table) == 2
+    assert (table["Kept"] == "★ kept").sum() == 1
+    auc = table["AUC (95% CI)"].str.extract(r"^([\d.]+) \(([\d.]+)–([\d.]+)\)$").astype(float)
+    assert auc.notna().all().all()
+    assert ((auc[1] <= auc[0]) & (auc[0] <= auc[2]) & (auc[0] > 0.6)).all()
+    assert (table["Fit time (s)"] >= 0).all()
+    assert "Held-out test set, n = 160 posts." in " ".join(texts(at.caption))
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    curves = figures[0]
+    assert "n = 160" in curves["layout"]["title"]["text"]
+    assert {t["name"] for t in curves["data"]} == {"logistic_regression", "naive_bayes", "chance"}
+    assert len(figures) == 4  # curves + two confusion matrices + the decision's matrix
+
+
+def test_cost_slider_moves_the_counts_without_refitting(
+    trained: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = trained
+    fits = []
+    monkeypatch.setattr(models, "train_models", lambda *a, **k: fits.append(a))
+    monkeypatch.setattr(Pipeline, "fit", lambda self, *a, **k: fits.append(self))
+    at.selectbox(key="lab_family").set_value("logistic_regression").run()
+    run = at.session_state[state.RUN]
+    at.slider(key="cost_ratio").set_value(1).run()
+    cheap_misses = counts(at)
+    threshold_1 = float(metric(at, "Threshold"))
+    at.slider(key="cost_ratio").set_value(40).run()
+    dear_misses = counts(at)
+    assert float(metric(at, "Threshold")) < threshold_1
+    assert dear_misses[0] < cheap_misses[0] and dear_misses[1] > cheap_misses[1]
+    summary = next(m for m in texts(at.markdown) if m.startswith("**Out of 100 stigmatising"))
+    assert f"misses {round(100 * dear_misses[0] / 64)};" in summary  # 64 stigmatising test posts
+    assert fits == [] and at.session_state[state.RUN] is run
+
+
+def test_using_the_model_records_the_choice_and_offers_the_file(trained: object) -> None:
+    at = trained
+    at.slider(key="cost_ratio").set_value(8).run()
+    shown_threshold = float(metric(at, "Threshold"))
+    use_model(at, decided_by="advisory group, 3 May")
+    bundle = at.session_state[state.MODEL]
+    assert bundle.threshold == pytest.approx(shown_threshold, abs=5e-4)
+    assert bundle.card["cost_ratio"] == 8 and bundle.card["decided_by"] == "advisory group, 3 May"
+    assert 0 < bundle.card["error_rates"]["tpr"] <= 1
+    assert f"(threshold {shown_threshold:.3f})" in sidebar_text(at)
+    assert "now in use" in at.success[0].value
+    assert at.get("download_button")[0].proto.label.startswith("Download the model in use")
+    restored = persist.from_bytes(persist.to_bytes(bundle))
+    assert restored.threshold == bundle.threshold
+
+
+def test_opening_a_saved_model_and_a_bad_file(trained: object) -> None:
+    at = use_model(trained)
+    data = persist.to_bytes(at.session_state[state.MODEL])
+    fresh = open_app("pages/model_lab.py")
+    fresh.file_uploader(key="lab_load").set_value(("shared.skops", data, "application/zip")).run()
+    assert not fresh.exception
+    assert fresh.session_state[state.MODEL_NAME] == "shared.skops"
+    assert "Model:** shared.skops" in sidebar_text(fresh)
+    probe = fresh.session_state[state.MODEL].pipeline.predict_proba(
+        at.session_state[state.RUN].X_test.head(3))
+    assert np.allclose(probe.sum(axis=1), 1.0)
+    fresh.file_uploader(key="lab_load").set_value(("junk.skops", b"not a model", "x")).run()
+    assert not fresh.exception
+    assert "not a Stigma Lens model" in fresh.error[0].value
+    assert fresh.session_state[state.MODEL_NAME] == "shared.skops"  # the good model stays

@@ -1,0 +1,88 @@
+"""Prevalence page (AppTest): the one-click quick model, corrected shares, countries, overrides."""
+
+from __future__ import annotations
+
+import pytest
+from app_support import figures, metric, open_app, sidebar_text, texts
+
+from dashboard import state
+from stigma_core.geo import iso3
+
+
+@pytest.fixture(scope="module")
+def scored() -> object:
+    """The app on Prevalence after the one-click quick model."""
+    at = open_app("pages/prevalence.py")
+    at.button(key="prev_quick").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_first_visit_offers_the_quick_model_and_trains_nothing_by_itself() -> None:
+    at = open_app("pages/prevalence.py")
+    assert state.MODEL not in at.session_state
+    assert at.button(key="prev_quick").label.startswith("Train the quick default model")
+    assert "No model is chosen yet" in at.info[0].value
+    assert not at.metric
+
+
+def test_quick_model_scores_the_corpus_with_raw_and_corrected_shares(scored: object) -> None:
+    at = scored
+    corpus = at.session_state[state.CORPUS]
+    assert "logistic_regression (quick default)" in sidebar_text(at)
+    assert metric(at, "Posts scored") == f"{len(corpus):,}"
+    raw = float(metric(at, "Flagged by the model (raw)").rstrip("%"))
+    corrected = float(metric(at, "Corrected for its errors").rstrip("%"))
+    assert 0 < raw < 100 and 0 <= corrected <= 100 and raw != corrected
+    assert any(c.startswith("With 95% CI: ") and f"n = {len(corpus):,}" in c
+               for c in texts(at.caption))
+
+
+def test_country_table_map_and_grey_countries(scored: object) -> None:
+    at = scored
+    table = next(d.value for d in at.dataframe if "Country" in d.value.columns)
+    assert table["n"].is_monotonic_decreasing and table["n"].iloc[0] > 1000
+    assert {"United States", "United Kingdom", "India"} <= set(table["Country"])
+    few = table[table["Prevalence (%)"].isna()]
+    assert len(few) > 0 and (few["n"] < 30).all()
+    shown = table.dropna(subset=["Prevalence (%)"])
+    assert len(shown) >= 8
+    assert ((shown["CI low (%)"] <= shown["Prevalence (%)"])
+            & (shown["Prevalence (%)"] <= shown["CI high (%)"])).all()
+    us, uk = (shown.set_index("Code").loc[c, "Prevalence (%)"] for c in ("US", "GB"))
+    assert us > uk  # the sample corpus is built with about 40% vs 10%
+    grey = next(c for c in texts(at.caption) if c.startswith("Greyed out, fewer than 30 posts"))
+    assert all(name in grey for name in few["Country"])
+    world = next(f for f in figures(at) if f.data and f.data[0].type == "choropleth")
+    assert set(world.data[0].locations) == set(few["Code"].map(iso3))
+    assert "grey: fewer than 30" in world.layout.title.text
+    assert len(at.get("deck_gl_json_chart")) == 1
+    at.radio(key="prev_sort").set_value("CI width (points)").run()
+    resorted = next(d.value for d in at.dataframe if "Country" in d.value.columns)
+    assert resorted["CI width (points)"].dropna().is_monotonic_increasing
+
+
+def test_location_overrides_change_the_resolution(scored: object) -> None:
+    at = scored
+    before = next(m for m in texts(at.markdown) if "locations (" in m)
+    unresolved = at.session_state[state.CORPUS]["location"]
+    at.session_state[state.OVERRIDES] = {"the internet": "GB", "worldwide": "GB"}
+    at.run()
+    after = next(m for m in texts(at.markdown) if "locations (" in m)
+    extra = unresolved.str.casefold().isin(["the internet", "worldwide"]).sum()
+    assert extra > 0 and matched(after) == matched(before) + extra
+
+
+def matched(summary: str) -> int:
+    """How many locations matched, from the resolution summary ("4,831 of 5,560 ...")."""
+    return int(summary.split(" of ")[0].replace(",", ""))
+
+
+def test_sentiment_tests_anova_and_word_clouds(scored: object) -> None:
+    at = scored
+    assert any("ANOVA" in m and "p = " in m for m in texts(at.markdown))
+    welch = next(d.value for d in at.dataframe if "Difference (95% CI)" in d.value.columns)
+    assert list(welch.index) == ["sentiment", "subjectivity"]
+    assert len(at.image) == 2  # stigmatising and other
+    hist = next(f for f in figures(at) if "Sentiment by predicted class" in f.layout.title.text)
+    assert {t.name.split(" (")[0] for t in hist.data} == {"Stigmatising", "Other"}
