@@ -12,6 +12,8 @@ and the first page (Data) opens without paying for them (cold start under 5 s).
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -52,6 +54,24 @@ def open_samples() -> None:
     if state.get(state.CORPUS) is None:
         state.set_frame(state.CORPUS, state.CORPUS_NAME, load_sample(SAMPLE_CORPUS),
                         f"sample {SAMPLE_CORPUS}")
+
+
+HEAVY_MODULES = ("stigma_core.models", "stigma_core.persist", "stigma_core.prevalence",
+                 "stigma_core.geo", "stigma_core.validation", "stigma_core.export",
+                 "dashboard.charts")
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import the heavy modules in the background, once per server, after the first page.
+
+    The first page opens without them (cold start); importing them while the user reads it
+    spares the first click on Model lab or Prevalence several seconds of blank page.
+    """
+    worker = threading.Thread(target=lambda: [importlib.import_module(m) for m in HEAVY_MODULES],
+                              name="stigma-lens-warm-up", daemon=True)
+    worker.start()
+    return worker
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -197,9 +217,9 @@ def wordcloud_png(texts: pd.Series) -> bytes | None:
     """
     from wordcloud import WordCloud
 
-    from stigma_core import export, text
+    from stigma_core import export, privacy, text
 
-    masked = text.mask_series(texts.dropna().astype(str))
+    masked = privacy.mask_series(texts.dropna().astype(str))
     words = " ".join(text.preprocess_many(masked))
     cloud = WordCloud(width=640, height=360, background_color="white", random_state=0,
                       collocations=False, max_words=120, stopwords=CLOUD_STOPWORDS)

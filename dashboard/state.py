@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from stigma_core.text import mask_series
+from stigma_core.privacy import mask_series
 
 # Data: the labelled set models learn from, and the corpus the chosen model scores.
 DATASET = "dataset"

@@ -22,7 +22,7 @@ import pyarrow as pa
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from stigma_core.errors import CorpusError
-from stigma_core.text import mask_series
+from stigma_core.privacy import mask_series
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

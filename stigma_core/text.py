@@ -1,4 +1,4 @@
-"""The paper's text preprocessing, and masking of personal details in posts.
+"""The paper's text preprocessing.
 
 Jilka et al. (2022) prepared each tweet for the bag-of-words model by removing punctuation,
 tokenising with NLTK's ``TweetTokenizer``, removing stop words and lemmatising. This module
@@ -8,9 +8,6 @@ list needs a download) and ``simplemma`` for lemmas (NLTK's WordNet needs a down
 Scoring a corpus repeats the same posts many times (retweets) and model search transforms the
 same training texts once per grid point, so ``preprocess`` is memoised and the batch function
 works on unique texts only.
-
-``mask_pii`` hides handles, links and e-mail addresses, so that posts can be shown or exported
-without pointing at a person.
 """
 
 from __future__ import annotations
@@ -19,55 +16,35 @@ import html
 import numbers
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import simplemma
-from nltk.tokenize import TweetTokenizer
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import Tags
 
 from stigma_core.errors import CorpusError
+from stigma_core.privacy import EMAIL_RE, URL_RE
 
 CACHE_SIZE = 500_000
 STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS)
 
-# An e-mail: something@domain.tld (the domain needs a dot, so "me@home" is left alone).
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# A link starting http://, https:// or www.; a closing bracket or sentence punctuation right
-# after it is not part of it.
-URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]", re.IGNORECASE)
-# An @handle that starts a word (so the "@" inside "me@home" is not one).
-HANDLE_RE = re.compile(r"(?<![\w@])@\w+")
-# The same, with a possessive "'s" after it, for dropping handles from the model text.
+# An @handle (as privacy.HANDLE_RE) with any possessive "'s", dropped from the model text.
 _HANDLE_DROP_RE = re.compile(r"(?<![\w@])@\w+(?:['\u2019]s\b)?")
 _APOSTROPHES_RE = re.compile(r"['\u2018\u2019\u02bc`]")
 _NOT_WORD_RE = re.compile(r"[^\w\s]+")
-_TOKENIZER = TweetTokenizer()
 
 
-def mask_pii(text: str) -> str:
-    """Replace e-mails with ``<email>``, links with ``<url>`` and @handles with ``@user``.
+@cache
+def _tokenizer() -> Any:
+    """NLTK's ``TweetTokenizer``, built on first use: importing nltk costs about two seconds
+    (it pulls in scipy.stats), which the dashboard's first page must not pay for masking."""
+    from nltk.tokenize import TweetTokenizer
 
-    E-mails go first so that their "@" is not read as a handle; everything else in the text
-    is left exactly as it was.
-    """
-    text = EMAIL_RE.sub("<email>", text)
-    text = URL_RE.sub("<url>", text)
-    return HANDLE_RE.sub("@user", text)
-
-
-def mask_series(s: pd.Series) -> pd.Series:
-    """``mask_pii`` over a column, once per unique text; missing and non-text cells stay as
-    they are, and the index, name and dtype are kept."""
-    values = s.to_numpy(dtype=object, copy=True)
-    codes, uniques = pd.factorize(values)
-    masked = np.array([mask_pii(u) if isinstance(u, str) else u for u in uniques], dtype=object)
-    present = codes >= 0
-    values[present] = masked[codes[present]]
-    return pd.Series(values, index=s.index, name=s.name).astype(s.dtype)
+    return TweetTokenizer()
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -92,7 +69,7 @@ def preprocess(text: str) -> str:
     for pattern in (EMAIL_RE, URL_RE, _HANDLE_DROP_RE):
         text = pattern.sub(" ", text)
     text = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", text))
-    lemmas = (_lemma(t) for t in _TOKENIZER.tokenize(text) if t not in STOP_WORDS)
+    lemmas = (_lemma(t) for t in _tokenizer().tokenize(text) if t not in STOP_WORDS)
     return " ".join(lemma for lemma in lemmas if lemma not in STOP_WORDS)
 
 

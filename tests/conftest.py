@@ -18,7 +18,7 @@ def real_corpus_path() -> Path:
     """Path to MHStigmaInterview (train split); skip when absent, fail under CI=true."""
     if REAL_CORPUS.exists():
         return REAL_CORPUS
-    reason = f"real corpus not found at {REAL_CORPUS} (it lives in ../shared/data beside the checkout)"
+    reason = f"real corpus not found at {REAL_CORPUS} (expected in ../shared/data)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason}; under CI=true the real-data tests must run")
     pytest.skip(reason)

@@ -11,11 +11,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
 from stigma_core.errors import CorpusError
+from stigma_core.privacy import mask_pii, mask_series
 from stigma_core.text import (
     TextPreprocessor,
     as_texts,
-    mask_pii,
-    mask_series,
     preprocess,
     preprocess_many,
 )
