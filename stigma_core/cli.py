@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stigma_core.errors import CorpusError, ModelError
-from stigma_core.export import TABLE_FORMATS, write_table
+from stigma_core.export import TABLE_FORMATS, mask_frame, write_table
 from stigma_core.io import load_corpus, read_table
 from stigma_core.models import CHOICE_RULE, FAMILIES, GRIDS, TrainingRun, train_models
 from stigma_core.persist import ModelBundle, bundle_from_run, load_model, save_model, to_plain
@@ -130,6 +130,8 @@ def _score(args: argparse.Namespace) -> None:
     _progress(0.0, f"Reading {args.data}")
     raw = read_table(args.data)
     scored = score_frame(bundle, raw, args.text_col, progress=_progress)
+    if not args.no_mask:
+        scored = mask_frame(scored, [args.text_col])
     written = write_table(scored, args.out)
     flagged = int(scored["stigma_predicted"].sum())
     print(f"Scored {len(scored):,} rows ({flagged:,} flagged as stigmatising) into {written}")
@@ -164,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--data", required=True, help="posts to score (csv, tsv, json, xlsx...)")
     score.add_argument("--text-col", required=True, help="column holding the posts")
     score.add_argument("--out", required=True, help="output table (.csv, .parquet or .xlsx)")
+    score.add_argument(
+        "--no-mask",
+        action="store_true",
+        help="write the posts as they are (default: @handles, links and e-mails masked)",
+    )
     score.set_defaults(handler=_score)
     return parser
 

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from stigma_core.cli import main, report_path
+from stigma_core.export import formula_safe
 from stigma_core.persist import load_model
+from stigma_core.privacy import mask_series
 
 REPO = Path(__file__).resolve().parents[1]
 FAMILIES = "logistic_regression,naive_bayes"
@@ -84,6 +86,22 @@ def test_score_writes_input_rows_plus_scores(trained, tmp_path, sample_dir, sour
     predicted = scored.loc[has_score, "stigma_predicted"].astype(int)
     assert (predicted == (proba >= threshold).astype(int)).all()
     assert 0 < predicted.mean() < 1
+    masked = original[["text"]].assign(text=mask_series(original["text"]))
+    if suffix == ".csv":  # a spreadsheet format: "@user ..." is kept from running as a formula
+        masked = formula_safe(masked)
+    pd.testing.assert_series_equal(scored["text"], masked["text"])
+
+
+def test_score_no_mask_keeps_the_posts_as_they_are(trained, tmp_path, sample_dir) -> None:
+    source = sample_dir / "corpus.csv"
+    out = tmp_path / "scored.parquet"
+    done = _cli("score", "--model", trained, "--data", source, "--text-col", "text",
+                "--out", out, "--no-mask")
+    assert done.returncode == 0, done.stderr
+    original = pd.read_csv(source)["text"]
+    written = pd.read_parquet(out)["text"]
+    assert original.str.contains("@").sum() > 100  # the sample has handles to mask
+    pd.testing.assert_series_equal(written, original)
 
 
 def test_bad_column_name_is_one_clear_line_and_exit_2(trained, tmp_path, sample_dir) -> None:
