@@ -125,14 +125,20 @@ def sentiment(scored: pd.DataFrame, min_n: int) -> None:
         st.dataframe(anova["posthoc"], hide_index=True)
 
 
-def words(scored: pd.DataFrame) -> None:
-    """Word clouds of predicted stigmatising vs other posts; per country on request."""
-    left, right = st.columns(2)
-    for column, (code, name) in zip((left, right), charts.CLASS_NAMES.items(), strict=True):
-        texts = scored.loc[scored["stigma_predicted"] == code, "text"]
+def cloud_pair(posts: pd.DataFrame, where: str = "") -> None:
+    """Word clouds of predicted stigmatising vs other posts, side by side."""
+    for column, (code, name) in zip(st.columns(2), charts.CLASS_NAMES.items(), strict=True):
+        texts = posts.loc[posts["stigma_predicted"] == code, "text"]
         image = cached.wordcloud_png(texts)
         if image:
-            column.image(image, caption=f"{name} posts (n = {len(texts):,})")
+            column.image(image, caption=f"{name} posts{where} (n = {len(texts):,})")
+        else:
+            column.caption(f"No {name.lower()} posts{where}.")
+
+
+def words(scored: pd.DataFrame) -> None:
+    """Word clouds of predicted stigmatising vs other posts; per country on request."""
+    cloud_pair(scored)
     if "country" not in scored:
         return
     counts = scored["country"].value_counts()
@@ -140,15 +146,7 @@ def words(scored: pd.DataFrame) -> None:
                            format_func=lambda c: f"{geo.country_name(c)} ({counts[c]:,} posts)",
                            key="prev_wc_country")
     if st.button("Draw this country's word clouds", key="prev_wc_go"):
-        part = scored[scored["country"] == country]
-        left, right = st.columns(2)
-        for column, (code, name) in zip((left, right), charts.CLASS_NAMES.items(), strict=True):
-            texts = part.loc[part["stigma_predicted"] == code, "text"]
-            image = cached.wordcloud_png(texts)
-            if image:
-                column.image(image, caption=f"{name}, {country} (n = {len(texts):,})")
-            else:
-                column.caption(f"No {name.lower()} posts from {country}.")
+        cloud_pair(scored[scored["country"] == country], f" from {geo.country_name(country)}")
 
 
 st.title("Prevalence")

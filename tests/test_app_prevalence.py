@@ -6,7 +6,7 @@ import pytest
 from app_support import figures, metric, open_app, sidebar_text, texts
 
 from dashboard import state
-from stigma_core.geo import iso3
+from stigma_core.geo import country_name, iso3
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,13 @@ def test_sentiment_tests_anova_and_word_clouds(scored: object) -> None:
     assert len(at.image) == 2  # stigmatising and other
     hist = next(f for f in figures(at) if "Sentiment by predicted class" in f.layout.title.text)
     assert {t.name.split(" (")[0] for t in hist.data} == {"Stigmatising", "Other"}
+
+
+def test_word_clouds_for_one_country_on_request(scored: object) -> None:
+    at = scored
+    country = at.selectbox(key="prev_wc_country").value
+    at.button(key="prev_wc_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [caption for image in at.image for caption in image.captions]
+    assert len(captions) == 4, captions  # both classes overall, then both for the country
+    assert all(f"from {country_name(country)} (n = " in c for c in captions[2:]), captions
