@@ -34,6 +34,8 @@ def _dataset_lines() -> list[str]:
     corpus = state.get(state.CORPUS)
     if corpus is not None:
         lines.append(f"**Corpus:** {state.get(state.CORPUS_NAME)} — {len(corpus):,} rows")
+    else:
+        lines.append(f"**Corpus:** sample {cached.SAMPLE_CORPUS}, opened when a page needs it")
     model = state.get(state.MODEL_NAME)
     lines.append(f"**Model:** {model}" if model else "**Model:** none yet (train one in Model lab)")
     return lines
@@ -63,8 +65,7 @@ def sidebar() -> None:
 
 
 st.set_page_config(page_title="Stigma Lens", page_icon=":material/search:", layout="wide")
-cached.open_samples()
+cached.open_sample(state.DATASET)
 navigation = st.navigation(PAGES)
 sidebar()
 navigation.run()
-cached.warm_up()

@@ -12,8 +12,6 @@ and the first page (Data) opens without paying for them (cold start under 5 s).
 
 from __future__ import annotations
 
-import importlib
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -40,38 +38,34 @@ Progress = Callable[[float, str], None]
 CLOUD_STOPWORDS = frozenset({"user", "url", "email", "rt", "amp"})
 
 
-@st.cache_data(show_spinner=False)
-def load_sample(filename: str) -> pd.DataFrame:
-    """A sample file from sample_data/, read and mapped with the guessed columns."""
+@st.cache_data(show_spinner=False, persist="disk")
+def _read_sample(filename: str, stamp: tuple[int, int]) -> pd.DataFrame:
+    """Kept on disk (Streamlit's cache folder) between server starts, so only the very first
+    start pays for the language check; ``stamp`` renews the entry when the file changes."""
     return io.load_corpus(SAMPLE_DIR / filename, name=filename)
 
 
-def open_samples() -> None:
-    """Open the sample training set and corpus when nothing is loaded yet (first visit)."""
-    if state.get(state.DATASET) is None:
-        state.set_frame(state.DATASET, state.DATASET_NAME, load_sample(SAMPLE_TRAIN),
-                        f"sample {SAMPLE_TRAIN}")
-    if state.get(state.CORPUS) is None:
-        state.set_frame(state.CORPUS, state.CORPUS_NAME, load_sample(SAMPLE_CORPUS),
-                        f"sample {SAMPLE_CORPUS}")
+def load_sample(filename: str) -> pd.DataFrame:
+    """A sample file from sample_data/, read and mapped with the guessed columns."""
+    info = (SAMPLE_DIR / filename).stat()
+    return _read_sample(filename, (info.st_size, info.st_mtime_ns))
 
 
-HEAVY_MODULES = ("stigma_core.models", "stigma_core.persist", "stigma_core.prevalence",
-                 "stigma_core.geo", "stigma_core.validation", "stigma_core.export",
-                 "dashboard.charts")
+SAMPLE_FOR = {state.DATASET: (SAMPLE_TRAIN, state.DATASET_NAME),
+              state.CORPUS: (SAMPLE_CORPUS, state.CORPUS_NAME)}
 
 
-@st.cache_resource(show_spinner=False)
-def warm_up() -> threading.Thread:
-    """Import the heavy modules in the background, once per server, after the first page.
+def open_sample(key: str) -> pd.DataFrame:
+    """The training set (``state.DATASET``) or corpus (``state.CORPUS``) in use, opening the
+    sample file for that role when nothing is loaded yet.
 
-    The first page opens without them (cold start); importing them while the user reads it
-    spares the first click on Model lab or Prevalence several seconds of blank page.
+    The first page needs only the training set; the corpus (its language check takes about a
+    second) opens when a page first needs it, which keeps the cold start short.
     """
-    worker = threading.Thread(target=lambda: [importlib.import_module(m) for m in HEAVY_MODULES],
-                              name="stigma-lens-warm-up", daemon=True)
-    worker.start()
-    return worker
+    if state.get(key) is None:
+        filename, name_key = SAMPLE_FOR[key]
+        state.set_frame(key, name_key, load_sample(filename), f"sample {filename}")
+    return state.get(key)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -113,7 +113,7 @@ def kept_and_dropped(report: dict) -> None:
         [(DROP_REASONS.get(k, k), v) for k, v in report["dropped"].items()],
         columns=["Reason dropped", "Rows"],
     )
-    st.dataframe(dropped, hide_index=True)
+    st.table(dropped.set_index("Reason dropped"))
     for note in report.get("notes", []):
         st.caption(note)
 
@@ -154,4 +154,5 @@ if source == "A sample file":
     pick_sample(role_key, role_name_key)
 else:
     upload(role_key, role_name_key)
+cached.open_sample(role_key)
 current(role_key, role_name_key)

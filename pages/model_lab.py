@@ -62,8 +62,12 @@ def comparison(run: TrainingRun) -> None:
                             key=f"confusion_{result.family}")
 
 
+@st.fragment
 def decision(run: TrainingRun) -> None:
-    """The advisory group's panel: cost ratio -> threshold -> missed/false-alarm counts."""
+    """The advisory group's panel: cost ratio -> threshold -> missed/false-alarm counts.
+
+    A fragment: moving the slider reruns this panel only, not the comparison above it.
+    """
     st.subheader("Decide: how much worse is a missed stigmatising post?")
     family = st.selectbox("Model", list(run.results), index=list(run.results).index(run.chosen),
                           format_func=lambda f: FAMILIES[f].label, key="lab_family")

@@ -152,10 +152,7 @@ def words(scored: pd.DataFrame) -> None:
 st.title("Prevalence")
 st.write("Score the corpus with the chosen model and see how common stigma is — overall, by "
          "country, platform and retweets — corrected for the model's errors, with 95% CIs.")
-corpus_frame = state.get(state.CORPUS)
-if corpus_frame is None:
-    st.info("Load a corpus to score on the Data page first.")
-    st.stop()
+corpus_frame = cached.open_sample(state.CORPUS)
 if state.get(state.MODEL) is None:
     quick_model()
 try:

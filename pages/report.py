@@ -14,13 +14,12 @@ from stigma_core.errors import CorpusError, ModelError
 
 def scored_or_none() -> pd.DataFrame | None:
     """The scored corpus when a model and a corpus are loaded, else None (with a note)."""
-    corpus = state.get(state.CORPUS)
-    if state.get(state.MODEL) is None or corpus is None:
+    if state.get(state.MODEL) is None:
         st.info("No model is chosen yet, so the report has no prevalence section and there are "
                 "no scored posts to download. Choose one in Model lab or on Prevalence.")
         return None
     try:
-        return cached.scored_corpus(corpus)
+        return cached.scored_corpus(cached.open_sample(state.CORPUS))
     except (CorpusError, ModelError) as err:
         st.error(str(err))
         return None

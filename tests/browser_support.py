@@ -31,8 +31,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_dashboard(port: int, log_path: Path) -> subprocess.Popen:
-    """`streamlit run app.py` headless on `port`, output to `log_path`."""
+def start_dashboard(port: int, log_path: Path, home: Path | None = None) -> subprocess.Popen:
+    """`streamlit run app.py` headless on `port`, output to `log_path`.
+
+    `home` replaces $HOME for the server, and with it Streamlit's disk cache (~/.streamlit).
+    """
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
         "--server.headless", "true", "--server.port", str(port),
@@ -40,7 +43,8 @@ def start_dashboard(port: int, log_path: Path) -> subprocess.Popen:
     ]
     log = log_path.open("w")
     return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                 **({"HOME": str(home)} if home else {})})
 
 
 def wait_healthy(process: subprocess.Popen, url: str, timeout: float = START_TIMEOUT_S) -> float:

@@ -66,7 +66,7 @@ def test_upload_replaces_the_dataset_and_says_what_was_dropped(fmt: str) -> None
     assert not at.exception and not at.error, texts(at.error)
     assert f"small.{fmt} — 4 rows, 4 labelled" in sidebar_text(at)
     assert metric(at, "Rows read") == "6" and metric(at, "Posts kept") == "4"
-    drops = at.dataframe[0].value.set_index("Reason dropped")["Rows"]
+    drops = at.table[0].value["Rows"]
     assert drops["Empty posts"] == 1 and drops["Exact duplicate rows"] == 1
 
 

@@ -43,7 +43,7 @@ def test_box_and_violin_charts_have_a_title_with_n_and_both_classes() -> None:
 
 def test_a_dataset_without_labels_gets_a_pointer_to_the_data_page() -> None:
     at = open_app()
-    at.session_state[state.DATASET] = at.session_state[state.CORPUS]
+    at.session_state[state.DATASET] = at.session_state[state.DATASET].drop(columns="label")
     at.switch_page("pages/features.py").run()
     assert not at.exception and not at.dataframe
     assert "Load a coded training set" in at.info[0].value
