@@ -13,7 +13,6 @@ and the first page (Data) opens without paying for them (cold start under 5 s).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -227,27 +226,16 @@ def decided_bundle(
     run: TrainingRun, family: str, threshold: float, cost_ratio: int, decided_by: str,
     data_name: str | None,
 ) -> ModelBundle:
-    """The model to keep, at the threshold the decision panel chose, with the choice recorded.
-
-    Test metrics are re-measured at that threshold, and the out-of-fold error rates stored in
-    the card so the Prevalence page can correct for the model's misses and false alarms.
-    """
-    from stigma_core import metrics, persist, prevalence
-    result = run.results[family]
-    rates = prevalence.error_rates(result.y_train, (result.oof_proba >= threshold).astype(int))
+    """The model to keep, at the threshold the decision panel chose, with the choice recorded."""
+    from stigma_core import persist
     card = {
         "data": data_name or "unnamed data",
-        "threshold": threshold,
         "threshold_rule": f"minimum cost when one missed post costs {cost_ratio} false alarms",
         "cost_ratio": cost_ratio,
         "decided_by": decided_by or "not recorded",
         "decided_on": date.today().isoformat(),
-        "error_rates": {"tpr": rates.tpr, "fpr": rates.fpr, "n_pos": rates.n_pos,
-                        "n_neg": rates.n_neg},
     }
-    bundle = persist.bundle_from_run(run, family, card_extra=card)
-    measured = metrics.evaluate(run.y_test, result.test_proba, threshold, seed=run.seed)
-    return replace(bundle, threshold=float(threshold), metrics=persist.to_plain(measured))
+    return persist.bundle_from_run(run, family, card_extra=card, threshold=threshold)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -49,12 +49,15 @@ METRIC_LABELS = {
 
 
 def ci_text(value: float, low: float, high: float, percent: bool = False) -> str:
-    """'0.84 (0.79–0.88)' or '40.0% (36.1–44.0%)'; '—' for a missing value."""
+    """'0.84 (0.79 to 0.88)' or '40.0% (36.1% to 44.0%)'; '—' for a missing value.
+
+    "to", not a dash, so that negative bounds read plainly: '-0.19 (-0.3 to -0.078)'.
+    """
     if pd.isna(value):
         return "—"
     if percent:
-        return f"{value:.1%} ({low:.1%}–{high:.1%})"
-    return f"{value:.3g} ({low:.3g}–{high:.3g})"
+        return f"{value:.1%} ({low:.1%} to {high:.1%})"
+    return f"{value:.3g} ({low:.3g} to {high:.3g})"
 
 
 def feature_distributions(values: pd.DataFrame, labels: pd.Series, violin: bool) -> go.Figure:
@@ -115,11 +118,11 @@ def curves_figure(results: Mapping[str, object], y_test: np.ndarray) -> go.Figur
     for i, result in enumerate(results.values()):
         c = curves(y_test, result.test_proba)
         line = {"color": MODEL_COLOURS[i % len(MODEL_COLOURS)]}
-        fig.add_trace(go.Scatter(x=c["roc"]["fpr"], y=c["roc"]["tpr"], name=result.family,
+        fig.add_trace(go.Scatter(x=c["roc"]["fpr"], y=c["roc"]["tpr"], name=result.label,
                                  legendgroup=result.family, mode="lines", line=line),
                       row=1, col=1)
         fig.add_trace(go.Scatter(x=c["pr"]["recall"], y=c["pr"]["precision"], mode="lines",
-                                 name=result.family, legendgroup=result.family, line=line,
+                                 name=result.label, legendgroup=result.family, line=line,
                                  showlegend=False), row=1, col=2)
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                              line={"dash": "dot", "color": "grey"}), row=1, col=1)
@@ -128,7 +131,7 @@ def curves_figure(results: Mapping[str, object], y_test: np.ndarray) -> go.Figur
     fig.update_xaxes(title_text="Recall (share of stigma found)", row=1, col=2)
     fig.update_yaxes(title_text="Precision (share of flags correct)", row=1, col=2)
     fig.update_layout(title=f"All models on the test set (n = {n:,}, {pos:,} stigmatising)",
-                      height=430)
+                      height=480, legend={"orientation": "h", "y": -0.25})
     return fig
 
 
@@ -137,11 +140,12 @@ def confusion_figure(counts: Mapping[str, int], title: str) -> go.Figure:
     z = [[counts["tn"], counts["fp"]], [counts["fn"], counts["tp"]]]
     n = sum(counts.values())
     fig = go.Figure(go.Heatmap(
-        z=z, x=["Predicted other", "Predicted stigmatising"],
-        y=["Coded other", "Coded stigmatising"], text=z, texttemplate="%{text}",
-        colorscale="Blues", showscale=False,
+        z=z, x=["Other", "Stigmatising"], y=["Other", "Stigmatising"], text=z,
+        texttemplate="%{text}", colorscale="Blues", showscale=False,
+        hovertemplate="Coded %{y}, model says %{x}: %{z} posts<extra></extra>",
     ))
-    fig.update_layout(title=f"{title} (posts; n = {n:,})", height=300, margin={"t": 50, "b": 10},
+    fig.update_layout(title=f"{title} (posts; n = {n:,})", height=300,
+                      margin={"t": 50, "b": 10, "l": 10, "r": 10},
                       xaxis_title="Model's call", yaxis_title="Human code")
     return fig
 
@@ -155,6 +159,17 @@ def estimate_columns(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _ci_bars(x: pd.Series, share: pd.Series, low: pd.Series, high: pd.Series, n: pd.Series
+             ) -> go.Bar:
+    """Shares as percentage bars with asymmetric 95% CI whiskers and each bar's n at its foot."""
+    return go.Bar(
+        x=x, y=share * 100, marker_color=CLASS_COLOURS["Stigmatising"],
+        error_y={"type": "data", "symmetric": False, "array": (high - share) * 100,
+                 "arrayminus": (share - low) * 100},
+        text=[f"n = {count:,}" for count in n], textposition="inside", insidetextanchor="start",
+    )
+
+
 def share_bars(table: pd.DataFrame, title: str, group_label: str, n: int | None = None
                ) -> go.Figure:
     """Prevalence per group as bars with 95% CI whiskers; groups with too few posts left out.
@@ -163,13 +178,8 @@ def share_bars(table: pd.DataFrame, title: str, group_label: str, n: int | None 
     the groups do not overlap).
     """
     rows = estimate_columns(table[~table["too_few"]])
-    fig = go.Figure(go.Bar(
-        x=rows["group"].astype(str), y=rows["estimate"] * 100,
-        error_y={"type": "data", "symmetric": False,
-                 "array": (rows["estimate_ci_high"] - rows["estimate"]) * 100,
-                 "arrayminus": (rows["estimate"] - rows["estimate_ci_low"]) * 100},
-        text=[f"n = {n:,}" for n in rows["n"]], marker_color=CLASS_COLOURS["Stigmatising"],
-    ))
+    fig = go.Figure(_ci_bars(rows["group"].astype(str), rows["estimate"],
+                             rows["estimate_ci_low"], rows["estimate_ci_high"], rows["n"]))
     total = int(table["n"].sum()) if n is None else n
     fig.update_layout(title=f"{title} (n = {total:,} posts)", height=380,
                       xaxis_title=group_label, yaxis_title="Stigmatising posts (%, 95% CI)")
@@ -329,13 +339,8 @@ def kappa_figure(table: pd.DataFrame) -> go.Figure:
 
 def source_prevalence_figure(table: pd.DataFrame) -> go.Figure:
     """Share of posts called stigmatising by the model, each rater and the majority."""
-    fig = go.Figure(go.Bar(
-        x=table["source"], y=table["prevalence"] * 100,
-        error_y={"type": "data", "symmetric": False,
-                 "array": (table["ci_high"] - table["prevalence"]) * 100,
-                 "arrayminus": (table["prevalence"] - table["ci_low"]) * 100},
-        text=[f"n = {n:,}" for n in table["n"]], marker_color=CLASS_COLOURS["Stigmatising"],
-    ))
+    fig = go.Figure(_ci_bars(table["source"], table["prevalence"], table["ci_low"],
+                             table["ci_high"], table["n"]))
     fig.update_layout(title=f"Prevalence found by model vs raters (n = {int(table['n'].max()):,}"
                             " posts)", xaxis_title="Who coded",
                       yaxis_title="Posts coded stigmatising (%, Wilson 95% CI)", height=360)

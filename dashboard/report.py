@@ -75,9 +75,12 @@ def model_card_section() -> ReportSection | None:
         {"metric": charts.METRIC_LABELS.get(name, name), "value (95% CI)": charts.ci_text(
             m["value"], m["ci_low"], m["ci_high"]) if m["value"] is not None else "—",
          "n": m["n"]} for name, m in bundle.metrics.items()])
+    who = card.get("decided_by", "not recorded")
+    when = card.get("decided_on", "an unrecorded date")
     text = (f"Model in use: {state.get(state.MODEL_NAME)}. The trade-off between missed "
-            f"stigmatising posts and false alarms was set by {card.get('decided_by', 'nobody')}"
-            f" on {card.get('decided_on', 'an unrecorded date')}.")
+            "stigmatising posts and false alarms was set "
+            + (f"on {when}; who chose it was not recorded." if who == "not recorded"
+               else f"by {who} on {when}."))
     return ReportSection("Model card and decision", text, tables=[
         (pd.DataFrame(rows, columns=["field", "value"]), "Model card"),
         (metrics, "Test-set metrics at the chosen threshold")])

@@ -14,6 +14,11 @@ from stigma_core.models import CHOICE_RULE, FAMILIES, TrainingRun
 GRIDS = {"paper": "The paper's grids (thorough, slow)", "fast": "Small grids (quick)"}
 
 
+def short_name(family: str) -> str:
+    """'Random forest' for 'random_forest': the family's label without its explanation."""
+    return FAMILIES[family].label.split(" (")[0]
+
+
 def train_form(dataset: pd.DataFrame) -> None:
     """Families, grid and seed; the button trains with a progress bar."""
     families = st.multiselect("Model families", list(FAMILIES), default=list(FAMILIES),
@@ -58,7 +63,7 @@ def comparison(run: TrainingRun) -> None:
     for i, result in enumerate(run.results.values()):
         counts = confusion_counts(run.y_test, result.test_proba >= result.threshold)
         with columns[i % len(columns)]:
-            st.plotly_chart(charts.confusion_figure(counts, result.family),
+            st.plotly_chart(charts.confusion_figure(counts, short_name(result.family)),
                             key=f"confusion_{result.family}")
 
 
@@ -88,7 +93,8 @@ def decision(run: TrainingRun) -> None:
                 f"other posts, it wrongly flags {flagged}.** (Held-out test set, n = "
                 f"{positives + negatives:,}; the threshold is set on the training posts' "
                 "cross-validated scores, so nothing is refitted.)")
-    st.plotly_chart(charts.confusion_figure(counts, f"{family} at threshold {threshold:.3f}"),
+    st.plotly_chart(charts.confusion_figure(
+        counts, f"{short_name(family)} at threshold {threshold:.3f}"),
                     key="confusion_decision")
     who = st.text_input("Who made this choice? (e.g. 'lived-experience advisory group')",
                         value=state.DEFAULTS[state.DECIDED_BY], key=state.DECIDED_BY,

@@ -80,6 +80,9 @@ def locations(scored: pd.DataFrame) -> None:
     """How many locations matched a country, and a table to correct the ones that did not."""
     report = cached.resolution(scored["location"], scored["country"])
     st.write(report.summary())
+    if state.presenter():
+        st.caption("Presenter mode: the profile locations themselves are hidden.")
+        return
     previous = state.get(state.OVERRIDES, {})
     table = pd.concat([
         pd.DataFrame({"location": list(previous), "country": [v or "" for v in previous.values()]}),

@@ -26,7 +26,9 @@ import skops.io as sio
 from sklearn.pipeline import Pipeline
 
 from stigma_core.errors import ModelError
+from stigma_core.metrics import evaluate
 from stigma_core.models import CHOICE_RULE, TrainingRun
+from stigma_core.prevalence import error_rates
 
 FORMAT = "stigma-lens-model"
 FORMAT_VERSION = 1
@@ -108,11 +110,18 @@ def library_versions() -> dict[str, str]:
 
 
 def bundle_from_run(
-    run: TrainingRun, family: str | None = None, card_extra: dict[str, Any] | None = None
+    run: TrainingRun,
+    family: str | None = None,
+    card_extra: dict[str, Any] | None = None,
+    threshold: float | None = None,
 ) -> ModelBundle:
     """Package one trained family from ``run`` (by default the chosen one) for saving.
 
-    ``card_extra`` adds to (or overrides) the card, e.g. ``{"data": "coded_posts.csv"}``.
+    ``threshold`` overrides the family's own (set by the choice rule), e.g. the one an advisory
+    group chose with the cost slider; the test metrics are then measured again at it. The card
+    always holds the out-of-fold error rates (TPR, FPR) at the bundle's threshold, which the
+    corrected prevalence needs. ``card_extra`` adds to (or overrides) the card, e.g.
+    ``{"data": "coded_posts.csv"}``.
     """
     name = family or run.chosen
     if name not in run.results:
@@ -120,6 +129,10 @@ def bundle_from_run(
             f"'{name}' was not trained in this run; choose one of {', '.join(run.results)}."
         )
     result = run.results[name]
+    cut = float(result.threshold if threshold is None else threshold)
+    measured = result.metrics if threshold is None else evaluate(
+        run.y_test, result.test_proba, cut, seed=run.seed)
+    rates = error_rates(result.y_train, (result.oof_proba >= cut).astype(int))
     card = {
         "data": "unnamed data",
         "n_rows": run.n_train + len(run.y_test),
@@ -133,7 +146,9 @@ def bundle_from_run(
         "best_params": result.best_params,
         "choice_rule": CHOICE_RULE,
         "recall_target": run.recall_target,
-        "threshold": result.threshold,
+        "threshold": cut,
+        "error_rates": {"tpr": rates.tpr, "fpr": rates.fpr, "n_pos": rates.n_pos,
+                        "n_neg": rates.n_neg},
         "seed": run.seed,
         "grid": run.grid,
         "selected_features": run.selected_features,
@@ -142,10 +157,7 @@ def bundle_from_run(
         **(card_extra or {}),
     }
     return ModelBundle(
-        pipeline=result.pipeline,
-        threshold=float(result.threshold),
-        metrics=to_plain(result.metrics),
-        card=to_plain(card),
+        pipeline=result.pipeline, threshold=cut, metrics=to_plain(measured), card=to_plain(card)
     )
 
 

@@ -39,7 +39,7 @@ def test_training_two_models_fills_the_comparison(trained: object) -> None:
     table = at.dataframe[0].value
     assert list(table["Model"]) != [] and len(table) == 2
     assert (table["Kept"] == "★ kept").sum() == 1
-    auc = table["AUC (95% CI)"].str.extract(r"^([\d.]+) \(([\d.]+)–([\d.]+)\)$").astype(float)
+    auc = table["AUC (95% CI)"].str.extract(r"^([\d.]+) \(([\d.]+) to ([\d.]+)\)$").astype(float)
     assert auc.notna().all().all()
     assert ((auc[1] <= auc[0]) & (auc[0] <= auc[2]) & (auc[0] > 0.6)).all()
     assert (table["Fit time (s)"] >= 0).all()

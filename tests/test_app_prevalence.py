@@ -96,3 +96,18 @@ def test_word_clouds_for_one_country_on_request(scored: object) -> None:
     captions = [caption for image in at.image for caption in image.captions]
     assert len(captions) == 4, captions  # both classes overall, then both for the country
     assert all(f"from {country_name(country)} (n = " in c for c in captions[2:]), captions
+
+
+def test_presenter_mode_hides_the_profile_locations(scored: object) -> None:
+    at = scored
+    editors = [d.value for d in at.dataframe if "location" in d.value.columns]
+    unresolved = editors[0]["location"].tolist()
+    assert unresolved  # the sample has locations that matched no country
+    at.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    try:
+        shown = " ".join(texts(at.markdown) + texts(at.caption))
+        assert not [d for d in at.dataframe if "location" in d.value.columns]
+        assert not any(location in shown for location in unresolved[:10])
+        assert "profile locations themselves are hidden" in shown
+    finally:
+        at.sidebar.toggle(key="presenter_mode").set_value(False).run()

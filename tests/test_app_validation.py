@@ -33,7 +33,7 @@ def test_blind_validation_compares_the_model_with_each_rater_and_raters_with_eac
         "rater_a vs rater_b", "rater_a vs rater_c", "rater_b vs rater_c",
     ]
     assert (table["Posts (n)"] == 150).all()
-    kappas = table["Kappa (95% CI)"].str.extract(r"^(-?[\d.]+) \((-?[\d.]+)–(-?[\d.]+)\)$")
+    kappas = table["Kappa (95% CI)"].str.extract(r"^(-?[\d.]+) \((-?[\d.]+) to (-?[\d.]+)\)$")
     kappas = kappas.astype(float)
     assert ((kappas[1] <= kappas[0]) & (kappas[0] <= kappas[2])).all()
     assert (kappas[0][3:] > 0.5).all()  # the raters agree well with each other

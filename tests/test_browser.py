@@ -166,3 +166,14 @@ def test_report_builds_and_downloads(page: object) -> None:
     html = open(path, encoding="utf-8").read()
     assert "<h2>Model card and decision</h2>" in html and "Prevalence" in html
     shot(page, "4_report")
+    saved = ARTIFACTS / "report.html"
+    saved.write_text(html, encoding="utf-8")
+    opened = page.context.new_page()  # the file alone, as a funder would open it, offline
+    try:
+        opened.goto(saved.as_uri())
+        expect(opened.locator(".js-plotly-plot").first).to_be_visible()
+        assert opened.locator(".js-plotly-plot").count() >= 3
+        expect(opened.get_by_role("heading", name="Model card and decision")).to_be_visible()
+        opened.screenshot(path=str(ARTIFACTS / "4_report_file.png"), full_page=True)
+    finally:
+        opened.close()

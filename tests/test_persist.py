@@ -62,6 +62,32 @@ def test_card_describes_the_model(run: TrainingRun, bundle: ModelBundle) -> None
         bundle_from_run(run, family="knn")
 
 
+def test_card_holds_out_of_fold_error_rates_at_the_threshold(run, bundle) -> None:
+    result = run.results[run.chosen]
+    flagged = result.oof_proba >= bundle.threshold
+    positives = result.y_train == 1
+    rates = bundle.card["error_rates"]
+    assert rates["n_pos"] == positives.sum() and rates["n_neg"] == (~positives).sum()
+    assert rates["tpr"] == pytest.approx(flagged[positives].mean())
+    assert rates["fpr"] == pytest.approx(flagged[~positives].mean())
+
+
+def test_a_chosen_threshold_remeasures_the_test_metrics(run) -> None:
+    result = run.results["naive_bayes"]
+    low = float(np.quantile(result.oof_proba, 0.05))  # flags nearly every post
+    own = bundle_from_run(run, family="naive_bayes")
+    chosen = bundle_from_run(run, family="naive_bayes", threshold=low,
+                             card_extra={"decided_by": "advisory group"})
+    assert chosen.threshold == chosen.card["threshold"] == low
+    assert chosen.card["decided_by"] == "advisory group"
+    flagged = (result.test_proba >= low).astype(int)
+    missed = int(((run.y_test == 1) & (flagged == 0)).sum())
+    assert chosen.metrics["false_negatives"]["value"] == missed
+    assert chosen.metrics["predicted_positive_share"]["value"] == pytest.approx(flagged.mean())
+    assert chosen.metrics["auc"]["value"] == pytest.approx(own.metrics["auc"]["value"])
+    assert chosen.card["error_rates"]["tpr"] >= own.card["error_rates"]["tpr"]
+
+
 def test_save_load_score_round_trip_is_identical(tmp_path, run, bundle) -> None:
     path = save_model(bundle, tmp_path / "model.skops")
     loaded = load_model(path)
