@@ -64,7 +64,11 @@ def feature_distributions(values: pd.DataFrame, labels: pd.Series, violin: bool)
     """Per-class box or violin plots of each feature, one small panel per feature."""
     names = list(values.columns)
     classes = labels.astype(int).map(CLASS_NAMES).to_numpy()
-    fig = make_subplots(rows=2, cols=5, subplot_titles=names, vertical_spacing=0.18)
+    # Units go in each panel's title: axis titles of ten narrow panels run into each other.
+    titles = [f"{name}<br><sup>{FEATURE_UNITS[name]}</sup>" if FEATURE_UNITS.get(name) else name
+              for name in names]
+    fig = make_subplots(rows=2, cols=5, subplot_titles=titles, vertical_spacing=0.2,
+                        horizontal_spacing=0.05)
     for i, name in enumerate(names):
         for cls, colour in CLASS_COLOURS.items():
             y = values[name].to_numpy()[classes == cls]
@@ -72,8 +76,6 @@ def feature_distributions(values: pd.DataFrame, labels: pd.Series, violin: bool)
                           showlegend=i == 0)
             trace = go.Violin(box_visible=True, **common) if violin else go.Box(**common)
             fig.add_trace(trace, row=i // 5 + 1, col=i % 5 + 1)
-        fig.update_yaxes(title_text=FEATURE_UNITS.get(name, ""), row=i // 5 + 1,
-                         col=i % 5 + 1, title_font_size=10)
     n = int(len(labels))
     fig.update_layout(
         title=f"The ten features by class (n = {n:,} labelled posts)", height=620,
