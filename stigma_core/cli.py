@@ -153,7 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--models", default=",".join(FAMILIES), help="comma-separated families (default: all)"
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--grid", choices=GRIDS, default="fast", help="settings grid to search")
+    train.add_argument(
+        "--grid",
+        choices=GRIDS,
+        default="paper",
+        help="settings grid to search: the paper's (default, thorough) or a small fast one",
+    )
     train.add_argument(
         "--recall-target",
         type=float,
