@@ -157,20 +157,23 @@ def countries(locations: pd.Series, overrides: dict) -> pd.Series:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def prevalence_table(scored: pd.DataFrame, by: str | None, rates: tuple | None, min_n: int,
-                     exclude_retweets: bool = False) -> pd.DataFrame:
-    """Raw and corrected prevalence by group (``rates`` = (tpr, fpr, n_pos, n_neg) or None)."""
+                     distinct: bool = False) -> pd.DataFrame:
+    """Raw and corrected prevalence by group (``rates`` = (tpr, fpr, n_pos, n_neg) or None);
+    ``distinct`` counts each exact duplicate post once."""
     from stigma_core import prevalence
     error_rates = prevalence.ErrorRates(*rates) if rates else None
     return prevalence.prevalence_table(scored, by, error_rates=error_rates, min_n=min_n,
-                                       exclude_retweets=exclude_retweets)
+                                       exclude_duplicates=distinct)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def retweet_table(scored: pd.DataFrame, rates: tuple | None, min_n: int) -> pd.DataFrame:
+def retweet_table(scored: pd.DataFrame, rates: tuple | None, min_n: int,
+                  distinct: bool = False) -> pd.DataFrame:
     """Prevalence of all posts, without retweets, and of retweets only."""
     from stigma_core import prevalence
     error_rates = prevalence.ErrorRates(*rates) if rates else None
-    return prevalence.retweet_comparison(scored, error_rates=error_rates, min_n=min_n)
+    return prevalence.retweet_comparison(scored, error_rates=error_rates, min_n=min_n,
+                                         exclude_duplicates=distinct)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -33,9 +33,9 @@ def quick_model() -> None:
     st.rerun()
 
 
-def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int) -> None:
+def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bool) -> None:
     """Overall prevalence, with and without retweets, and by platform."""
-    table = cached.prevalence_table(scored, None, rates, min_n)
+    table = cached.prevalence_table(scored, None, rates, min_n, distinct)
     row = charts.estimate_columns(table).iloc[0]
     a, b, c = st.columns(3)
     a.metric("Posts scored", f"{int(row['n']):,}")
@@ -47,18 +47,19 @@ def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int) -> None:
         column.caption(f"With 95% CI: {interval}; n = {int(row['n']):,}")
     st.caption(row["note"])
     if "is_retweet" in scored:
-        retweets = cached.retweet_table(scored, rates, min_n)
+        retweets = cached.retweet_table(scored, rates, min_n, distinct)
         st.plotly_chart(charts.share_bars(retweets, "With and without retweets", "Posts",
                                           n=int(row["n"])), key="prev_retweets")
     if "platform" in scored:
-        platforms = cached.prevalence_table(scored, "platform", rates, min_n)
+        platforms = cached.prevalence_table(scored, "platform", rates, min_n, distinct)
         st.plotly_chart(charts.share_bars(platforms, "By platform", "Platform"),
                         key="prev_platforms")
 
 
-def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int) -> None:
+def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,
+                    distinct: bool) -> None:
     """Choropleth, pydeck map and sortable table of prevalence by country."""
-    table = cached.prevalence_table(scored, "country", rates, min_n)
+    table = cached.prevalence_table(scored, "country", rates, min_n, distinct)
     countries = charts.country_frame(table)
     st.plotly_chart(charts.choropleth(countries, min_n), config=charts.MAP_CONFIG,
                     key="prev_choropleth")
@@ -167,12 +168,14 @@ error_rates = cached.bundle_error_rates(state.get(state.MODEL))
 if error_rates is None:
     st.warning("This model file holds no measured error rates, so only raw shares are shown.")
 minimum = st.slider("Minimum posts per group for an estimate", 5, 200, 30, key="prev_min_n")
+distinct = st.toggle("Count each distinct post once (leave out exact duplicates)",
+                     key="prev_distinct")
 tabs = st.tabs(["Overview", "Countries", "Locations", "Sentiment", "Words"])
 with tabs[0]:
-    overview(posts, error_rates, minimum)
+    overview(posts, error_rates, minimum, distinct)
 if "country" in posts:
     with tabs[1]:
-        country_section(posts, error_rates, minimum)
+        country_section(posts, error_rates, minimum, distinct)
     if "location" in posts:
         with tabs[2]:
             locations(posts)

@@ -111,3 +111,16 @@ def test_presenter_mode_hides_the_profile_locations(scored: object) -> None:
         assert "profile locations themselves are hidden" in shown
     finally:
         at.sidebar.toggle(key="presenter_mode").set_value(False).run()
+
+
+def test_counting_each_distinct_post_once(scored: object) -> None:
+    at = scored
+    corpus = at.session_state[state.CORPUS]
+    repeats = int(corpus["text"].duplicated().sum())
+    assert repeats > 0  # the sample repeats some posts word for word
+    at.toggle(key="prev_distinct").set_value(True).run()
+    try:
+        assert metric(at, "Posts scored") == f"{len(corpus) - repeats:,}"
+    finally:
+        at.toggle(key="prev_distinct").set_value(False).run()
+    assert metric(at, "Posts scored") == f"{len(corpus):,}"
