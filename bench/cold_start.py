@@ -55,6 +55,7 @@ import streamlit  # noqa: E402
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
+    choose_fast_models,
     free_port,
     start_dashboard,
     stop,
@@ -355,13 +356,7 @@ def train_in_browser(page: Page) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Model lab").click()
     page.get_by_role("heading", name="Model lab", exact=True).wait_for()
     wait_settled(page)
-    families = page.get_by_test_id("stMultiSelect").first
-    families.get_by_role("button", name="Clear all").click()
-    for label in ("Logistic regression", "Naive Bayes"):
-        families.get_by_role("combobox").fill(label)
-        page.get_by_role("option", name=label).first.click()
-    page.keyboard.press("Escape")
-    page.get_by_text("Small grids (quick)").click()
+    choose_fast_models(page)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_role("heading", name="Compare the models").wait_for()
     wait_settled(page)

@@ -35,8 +35,6 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import (
-    GridSearchCV,
-    ParameterGrid,
     StratifiedGroupKFold,
     cross_val_predict,
 )
@@ -48,7 +46,14 @@ from stigma_core.features import (
     welch_tests,
 )
 from stigma_core.metrics import threshold_for_recall
-from stigma_core.models import CHOICE_RULE, FAMILIES, ModelResult, TrainingRun, build_pipeline
+from stigma_core.models import (
+    CHOICE_RULE,
+    FAMILIES,
+    ModelResult,
+    TrainingRun,
+    best_params,
+    build_pipeline,
+)
 from stigma_core.text import preprocess_many
 
 SEED = 0
@@ -76,19 +81,6 @@ def selected_features(texts: pd.Series, y: np.ndarray) -> list[str]:
     return chosen or list(FEATURE_NAMES)
 
 
-def best_params_by_inner_cv(
-    pipeline: Any, grid: dict[str, list], X: pd.DataFrame, y: np.ndarray, folds: list[Split]
-) -> dict[str, Any]:
-    """The grid point with the best mean inner-fold AUC (no search for a one-point grid)."""
-    points = list(ParameterGrid(grid))
-    if len(points) == 1:
-        return points[0]
-    search = GridSearchCV(
-        pipeline, grid, scoring="roc_auc", cv=folds, n_jobs=1, refit=False, error_score="raise"
-    )
-    return search.fit(X, y).best_params_
-
-
 def fit_family_on_fold(
     family: str,
     fold: int,
@@ -112,7 +104,7 @@ def fit_family_on_fold(
     start = time.perf_counter()
     inner = grouped_folds(y_train, data["participant"].to_numpy()[train], INNER_SPLITS)
     pipeline = build_pipeline(family, features, SEED)
-    params = best_params_by_inner_cv(pipeline, FAMILIES[family].grid(grid), X_train, y_train,
+    params = best_params(pipeline, FAMILIES[family].grid(grid), X_train, y_train,
                                      inner)
     pipeline.set_params(**params)
     inner_oof = cross_val_predict(

@@ -418,14 +418,17 @@ def _select_features(
     return table, selected
 
 
-def _best_params(
+def best_params(
     pipeline: Pipeline,
     grid: dict[str, list],
     X: pd.DataFrame,
     y: np.ndarray,
-    folds: StratifiedKFold,
+    folds: Any,
 ) -> dict[str, Any]:
-    """Grid-search the settings by cross-validated AUC (skipped when there is one choice)."""
+    """Grid-search the settings by cross-validated AUC (skipped when there is one choice).
+
+    ``folds`` is anything ``GridSearchCV`` takes as ``cv``: a splitter or a list of splits.
+    """
     combos = list(ParameterGrid(grid))
     if len(combos) == 1:
         return combos[0]
@@ -440,7 +443,7 @@ def _train_family(family: Family, run: dict[str, Any], folds: StratifiedKFold) -
     start = perf_counter()
     X_train, y_train = run["X_train"], run["y_train"]
     pipeline = build_pipeline(family, run["selected"], run["seed"])
-    params = _best_params(pipeline, family.grid(run["grid"]), X_train, y_train, folds)
+    params = best_params(pipeline, family.grid(run["grid"]), X_train, y_train, folds)
     pipeline.set_params(**params)
     oof = cross_val_predict(clone(pipeline), X_train, y_train, cv=folds, method="predict_proba")[
         :, 1

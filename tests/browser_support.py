@@ -71,3 +71,14 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def choose_fast_models(page: object) -> None:
+    """On Model lab: families logistic regression and naive Bayes only, the small grids."""
+    families = page.get_by_test_id("stMultiSelect").first
+    families.get_by_role("button", name="Clear all").click()
+    for label in ("Logistic regression", "Naive Bayes"):
+        families.get_by_role("combobox").fill(label)
+        page.get_by_role("option", name=label).first.click()
+    page.keyboard.press("Escape")
+    page.get_by_text("Small grids (quick)").click()

@@ -15,6 +15,7 @@ from browser_support import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    choose_fast_models,
     free_port,
     start_dashboard,
     stop,
@@ -83,17 +84,6 @@ def go_to(tab: object, name: str) -> None:
 def shot(tab: object, name: str) -> None:
     """A full-page screenshot under tests/artifacts/."""
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def choose_fast_models(tab: object) -> None:
-    """Families: logistic regression and naive Bayes only; the small grids."""
-    families = tab.get_by_test_id("stMultiSelect").first
-    families.get_by_role("button", name="Clear all").click()
-    for label in ("Logistic regression", "Naive Bayes"):
-        families.get_by_role("combobox").fill(label)
-        tab.get_by_role("option", name=label).first.click()
-    tab.keyboard.press("Escape")
-    tab.get_by_text("Small grids (quick)").click()
 
 
 def test_first_visit_data_page_shows_the_sample(page: object, dashboard_url: str) -> None:
