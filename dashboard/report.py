@@ -116,8 +116,9 @@ def prevalence_section(scored: pd.DataFrame, min_n: int) -> ReportSection:
     columns = [c for c in ("id", "text", "country", "platform", "stigma_probability")
                if c in top]
     tables.append((state.visible_posts(top[columns]), f"The {TOP_POSTS} highest-scoring posts"))
-    return ReportSection("Prevalence", overall["note"].iloc[0], figures=figures,
-                         tables=tables, images=images)
+    summary = " ".join(part for part in (overall["warning"].iloc[0], overall["note"].iloc[0])
+                       if part)
+    return ReportSection("Prevalence", summary, figures=figures, tables=tables, images=images)
 
 
 def sections(scored: pd.DataFrame | None, min_n: int) -> list[ReportSection]:

@@ -45,6 +45,8 @@ def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bo
         interval = charts.ci_text(row[name], row[name + "_ci_low"], row[name + "_ci_high"],
                                   percent=True)
         column.caption(f"With 95% CI: {interval}; n = {int(row['n']):,}")
+    if row["warning"]:
+        st.warning(row["warning"])
     st.caption(row["note"])
     if "is_retweet" in scored:
         retweets = cached.retweet_table(scored, rates, min_n, distinct)

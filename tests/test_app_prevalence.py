@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from app_support import figures, metric, open_app, sidebar_text, texts
 
@@ -124,3 +126,18 @@ def test_counting_each_distinct_post_once(scored: object) -> None:
     finally:
         at.toggle(key="prev_distinct").set_value(False).run()
     assert metric(at, "Posts scored") == f"{len(corpus):,}"
+
+
+def test_an_unstable_correction_is_shown_as_a_warning(scored: object) -> None:
+    at = scored
+    assert not any("barely separates" in w.value for w in at.warning)
+    bundle = at.session_state[state.MODEL]
+    weak = {"tpr": 0.98, "fpr": 0.94, "n_pos": 300, "n_neg": 400}  # flags nearly everything
+    at.session_state[state.MODEL] = replace(bundle, card={**bundle.card, "error_rates": weak})
+    try:
+        at.run()
+        warnings = [w.value for w in at.warning]
+        assert any("barely separates the classes (TPR - FPR = 0.04" in w for w in warnings)
+    finally:
+        at.session_state[state.MODEL] = bundle
+        at.run()
