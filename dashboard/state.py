@@ -96,6 +96,8 @@ def flash(message: str) -> None:
     st.session_state[FLASH] = message
 
 
-def pop_flash() -> str | None:
-    """The queued message, once."""
-    return st.session_state.pop(FLASH, None)
+def show_flash() -> None:
+    """Show the queued message once, as a success note."""
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message)

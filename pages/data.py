@@ -144,9 +144,7 @@ def current(key: str, name_key: str) -> None:
 st.title("Data")
 st.write("Load the posts to work on — a coded set to train models on, or a corpus to score — "
          "and see what was kept, what was dropped and why.")
-flashed = state.pop_flash()
-if flashed:
-    st.success(flashed)
+state.show_flash()
 role = st.radio("Load as", list(ROLES), horizontal=True, key="data_role")
 role_key, role_name_key = ROLES[role]
 source = st.radio("From", ["A sample file", "My own file"], horizontal=True, key="data_source")

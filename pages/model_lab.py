@@ -122,9 +122,7 @@ def save_current() -> None:
 st.title("Model lab")
 st.write("Train classifiers on the coded posts, compare them side by side, and decide with the "
          "advisory group how to trade missed stigmatising posts against false alarms.")
-flashed = state.pop_flash()
-if flashed:
-    st.success(flashed)
+state.show_flash()
 data = state.get(state.DATASET)
 with st.expander("Train models", expanded=state.get(state.RUN) is None):
     if data is None or "label" not in data:
