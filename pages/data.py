@@ -27,6 +27,7 @@ FIELDS = {
     "date": "Date",
     "retweet": "Retweet flag",
     "id": "Post id",
+    "language": "Language code (e.g. en; blank: detected)",
 }
 DROP_REASONS = {
     "empty_text": "Empty posts",
@@ -70,7 +71,9 @@ def mapping_form(raw: pd.DataFrame, file_id: str) -> tuple[dict, str | None, boo
             "Rater columns (one per rater, 1/0 codes)", columns, default=guess.raters)
         mapping["groups"] = st.multiselect(
             "Other group columns (e.g. topic)", columns, default=guess.groups)
-        english = st.checkbox("Keep only English posts", value=True)
+        english = st.checkbox(
+            "Keep only English posts", value=True,
+            help="Uses the language column where it gives a code; detects the rest offline.")
         dedupe = st.checkbox("Drop exact duplicate rows", value=True)
         if not st.form_submit_button("Load with this mapping", type="primary"):
             return None

@@ -490,6 +490,7 @@ def build_train(rng: random.Random, seen: set[str]) -> pd.DataFrame:
             "user_location": _country(rng)[2],
             "created_at": _iso(_timestamp(rng, TRAIN_PERIOD)),
             "is_retweet": retweet,
+            "lang": "en",
             "rater_1": r1, "rater_2": r2, "rater_3": r3,
             "label": r1 if r3 is None else r3,
             "domain": post.domain, "theme": post.theme,
@@ -516,7 +517,7 @@ def _english_rows(rng: random.Random) -> list[dict]:
         iso, rate, location = _country(rng)
         platform = _platform(rng)
         post = make_post(rng, int(rng.random() < rate), platform)
-        rows.append(_corpus_row(rng, post.text, platform, location, iso, post.label))
+        rows.append(_corpus_row(rng, post.text, platform, location, iso, post.label, "en"))
     return rows
 
 
@@ -531,14 +532,16 @@ def _foreign_rows(rng: random.Random) -> list[dict]:
             text += " " + rng.choice(EMOJI)
         stigmatising = int(any(w in text for w in FOREIGN_STIGMA_MARKERS))
         platform = rng.choice(("twitter", "tiktok"))
-        rows.append(_corpus_row(rng, text, platform, location, iso, stigmatising))
+        rows.append(_corpus_row(rng, text, platform, location, iso, stigmatising, lang))
     return rows
 
 
 def _corpus_row(rng: random.Random, text: str, platform: str, location: str,
-                iso: str | None, label: int) -> dict:
+                iso: str | None, label: int, language: str) -> dict:
+    """One original post; only tweets say their language (``lang``, as Twitter's API does)."""
     return {"text": text, "platform": platform, "user_location": location,
             "created_at": _timestamp(rng, CORPUS_PERIOD), "is_retweet": False,
+            "lang": language if platform == "twitter" else "",
             "_country": iso, "_label": label}
 
 
@@ -553,7 +556,7 @@ def _retweet_rows(rng: random.Random, originals: list[dict]) -> list[dict]:
         when = source["created_at"] + timedelta(minutes=rng.randint(1, 60 * 24 * 5))
         rows.append({"text": f"RT {_handle(rng)}: {source['text']}", "platform": "twitter",
                      "user_location": location, "created_at": when, "is_retweet": True,
-                     "_country": iso, "_label": source["_label"]})
+                     "lang": "en", "_country": iso, "_label": source["_label"]})
     return rows
 
 
@@ -570,7 +573,7 @@ def build_corpus(rng: random.Random) -> tuple[pd.DataFrame, pd.DataFrame]:
     for row in rng.sample(rows, N_DUPLICATE_ROWS):
         rows.insert(rows.index(row) + 1, dict(row))
     frame = pd.DataFrame(rows)
-    columns = ["id", "text", "platform", "user_location", "created_at", "is_retweet"]
+    columns = ["id", "text", "platform", "user_location", "created_at", "is_retweet", "lang"]
     truth = frame[["id", "_country", "_label"]].drop_duplicates("id")
     truth = truth.rename(columns={"_country": "country", "_label": "true_label"})
     return frame[columns], truth.reset_index(drop=True)

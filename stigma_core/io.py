@@ -47,6 +47,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "date": ("created_at", "date", "timestamp", "created_utc"),
     "retweet": ("is_retweet", "retweeted", "rt", "retweet"),
     "id": ("id", "tweet_id", "post_id"),
+    "language": ("lang", "language", "lang_code", "language_code"),
 }
 _RATER_NAME = re.compile(r"^(rater|coder|annotator)_.+", re.IGNORECASE)
 
@@ -103,6 +104,7 @@ class ColumnMapping:
     date: str | None = None
     retweet: str | None = None
     id: str | None = None
+    language: str | None = None
     raters: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     guessed: list[str] = field(default_factory=list)
@@ -613,6 +615,8 @@ def _canonical_columns(raw: pd.DataFrame, m: ColumnMapping, notes: list[str]) ->
     out["is_retweet"] = _retweets(raw, m.retweet, out["text"], notes)
     for canonical, column in _prefixed(m.groups, "group_").items():
         out[canonical] = _as_str(raw[column])
+    if m.language:
+        out["language"] = _languages(raw[m.language], m.language, notes)
     return pd.DataFrame(out, index=raw.index)
 
 
@@ -765,18 +769,41 @@ def _duplicate_rows(rows: pd.DataFrame) -> pd.Series:
     return comparable.duplicated()
 
 
+def _languages(values: pd.Series, column: str, notes: list[str]) -> pd.Series:
+    """The file's language codes as ISO 639-1 ("und" where a value names no language, missing
+    where blank), with a note on the values that name none."""
+    codes = pd.Series(lang.given_languages(values.tolist()), index=values.index, dtype=object)
+    unnamed = values[codes.eq(lang.UNDECIDED)].astype(str).str.strip()
+    if len(unnamed):
+        examples = ", ".join(repr(v) for v in unnamed.value_counts().index[:3])
+        notes.append(f"{len(unnamed):,} values of '{column}' name no language (such as "
+                     f"{examples}); those posts count as undecidable and are kept.")
+    return codes
+
+
 def _keep_language(frame: pd.DataFrame, language: str, dropped: dict[str, int],
                    notes: list[str]) -> pd.DataFrame:
-    """Posts in ``language`` or undecidable; the others dropped, counted by language."""
-    keep = lang.language_mask(frame["text"].tolist(), language)
+    """Posts in ``language`` or undecidable; the others dropped, counted by language.
+
+    The file's own language codes are used where it has them; the rest are detected.
+    """
+    given = frame["language"].tolist() if "language" in frame else None
+    keep = lang.language_mask(frame["text"].tolist(), language, given)
+    if given is not None:
+        n_given = int(frame["language"].notna().sum())
+        detected = len(frame) - n_given
+        notes.append(f"Languages given by the file for {n_given:,} posts"
+                     + (f"; detected for the other {detected:,}." if detected else "."))
     if not keep.any():
         raise CorpusError(
-            f"No post is in the chosen language ({language!r}); all {len(frame):,} were "
-            "detected as other languages. Choose their language or turn the filter off."
+            f"No post is in the chosen language ({language!r}); all {len(frame):,} are in "
+            "other languages. Choose their language or turn the filter off."
         )
     dropped["other_language"] = int((~keep).sum())
     if dropped["other_language"]:
-        others = pd.Series(lang.detect_languages(frame["text"][~keep].tolist())).value_counts()
+        dropped_given = None if given is None else frame["language"][~keep].tolist()
+        others = pd.Series(lang.post_languages(frame["text"][~keep].tolist(), dropped_given))
+        others = others.value_counts()
         found = ", ".join(f"{code} {n:,}" for code, n in others.head(5).items())
         notes.append(f"Posts in other languages dropped ({found}).")
     return frame[keep]

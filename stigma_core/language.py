@@ -10,6 +10,11 @@ posts count as the wanted language: "so true 😂" or "#depression" carry too li
 to name a language, and guessing would throw away real posts of the wanted language (on the
 coded English corpus here, the low-confidence guesses are all English posts called Pidgin or
 Galician) to remove, at most, a few short foreign ones.
+
+Many exports already say each post's language (Twitter's ``lang`` field, a coder's column):
+where a file gives a code, it is used and the post is not classified (faster, and the model is
+not even loaded when every post has one); values that name no language (Twitter's ``und``,
+``zxx``, ``qme``…) count as undecidable, and blank ones are detected.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
+import pycountry
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from stigma_core.errors import CorpusError
@@ -33,6 +39,8 @@ _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|\bRT\b")
 # A word: a run of letters; in scripts written without spaces (Thai, kana, CJK ideographs)
 # every character counts as one word, so a Chinese sentence is not one "word".
 _WORD = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\d_]+")
+# "en-GB", "pt_BR": the language is the part before the region.
+_REGION = re.compile(r"[-_]")
 
 
 @cache
@@ -63,9 +71,9 @@ def detect_languages(texts: Sequence[str]) -> np.ndarray:
 
 
 def known_language(code: str) -> str:
-    """``code`` lower-cased if the detector knows it; CorpusError naming the problem if not."""
+    """``code`` lower-cased if it is an ISO 639-1 code; CorpusError naming the problem if not."""
     wanted = str(code).strip().lower()
-    if wanted not in _identifier().labels:
+    if len(wanted) != 2 or pycountry.languages.get(alpha_2=wanted) is None:
         raise CorpusError(
             f"Unknown language code {code!r}. Use a two-letter ISO 639-1 code such as 'en' "
             "(English), 'es' (Spanish) or 'de' (German), or turn the language filter off."
@@ -73,8 +81,66 @@ def known_language(code: str) -> str:
     return wanted
 
 
-def language_mask(texts: Sequence[str], keep: str) -> np.ndarray:
-    """True for texts in language ``keep`` or undecidable (see the module docstring)."""
+@lru_cache(maxsize=4096)
+def _given_code(value: str) -> str | None:
+    """ISO 639-1 code of one value of a file's language column (None when blank)."""
+    text = value.strip()
+    if not text:
+        return None
+    primary = _REGION.split(text, maxsplit=1)[0].lower()
+    if len(primary) == 2:
+        record = pycountry.languages.get(alpha_2=primary)
+    elif len(primary) == 3:
+        record = pycountry.languages.get(alpha_3=primary)
+    else:
+        record = pycountry.languages.get(name=text)
+    return getattr(record, "alpha_2", None) or UNDECIDED
+
+
+def given_languages(values: Sequence[object]) -> np.ndarray:
+    """ISO 639-1 code per value of a file's language column, one entry per input.
+
+    Understands codes as files write them ("en", "EN", "en-GB", "pt_BR", "eng", "English");
+    a value that names no language ("und", "zxx", "qme") is "und"; a blank or missing value
+    is None, so the post's language is detected instead.
+    """
+    codes, uniques = pd.factorize(pd.Series(list(values), dtype=object), use_na_sentinel=True)
+    labels = np.array([_given_code(str(value)) for value in uniques] + [None], dtype=object)
+    return labels[codes]
+
+
+def post_languages(texts: Sequence[str], given: Sequence[object] | None = None) -> np.ndarray:
+    """ISO 639-1 code per post: the file's own code where ``given`` has one, else detected."""
+    return _detect_missing(_given_or_none(texts, given), texts)
+
+
+def language_mask(
+    texts: Sequence[str], keep: str, given: Sequence[object] | None = None
+) -> np.ndarray:
+    """True for posts in language ``keep`` or undecidable (see the module docstring);
+    ``given`` is the file's language column, if it has one."""
     wanted = known_language(keep)
-    codes = detect_languages(texts)
+    codes = _given_or_none(texts, given)
+    if pd.isna(codes).any() and wanted not in _identifier().labels:
+        raise CorpusError(
+            f"The language detector does not know {keep!r}, so posts whose language the "
+            "file does not give cannot be checked for it. Map a language column that gives "
+            "every post's language, or turn the language filter off."
+        )
+    codes = _detect_missing(codes, texts)
     return (codes == wanted) | (codes == UNDECIDED)
+
+
+def _given_or_none(texts: Sequence[str], given: Sequence[object] | None) -> np.ndarray:
+    """The given codes, or None for every post when the file has no language column."""
+    if given is None:
+        return np.full(len(texts), None, dtype=object)
+    return given_languages(given)
+
+
+def _detect_missing(codes: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """``codes`` with each None replaced by the detected language of that post."""
+    missing = np.flatnonzero(pd.isna(codes))
+    if missing.size:
+        codes[missing] = detect_languages([texts[i] for i in missing])
+    return codes

@@ -506,6 +506,26 @@ def test_drop_counts_and_report() -> None:
         "Dropped 2 with empty text, 1 exact duplicate rows, 1 in other languages."]
 
 
+def test_a_language_column_is_used_where_it_gives_a_code() -> None:
+    tweets = pd.DataFrame({
+        "text": ["Seeing a therapist was the best thing I did this year",
+                 "Las personas con esquizofrenia son peligrosas y violentas",
+                 "Menschen mit Depressionen verdienen Respekt und Hilfe",  # lang blank: detected
+                 "People with depression just need to try harder, honestly",  # file says Spanish
+                 "https://t.co/abc"],
+        "lang": ["en", "es", "", "es", "zxx"],
+    })
+    df, report = canon(tweets, language="en")
+    assert report.mapping["language"] == "lang"
+    assert df["text"].str[:6].tolist() == ["Seeing", "https:"]
+    assert df["language"].tolist() == ["en", "und"]
+    assert report.dropped["other_language"] == 3
+    assert "Languages given by the file for 4 posts; detected for the other 1." in report.notes
+    assert "Posts in other languages dropped (es 2, de 1)." in report.notes
+    assert ("1 values of 'lang' name no language (such as 'zxx'); those posts count as "
+            "undecidable and are kept.") in report.notes
+
+
 def test_filters_can_be_turned_off() -> None:
     df, report = sio.canonicalise(MESSY, sio.ColumnMapping(text="text", id="id"),
                                   language=None, drop_duplicates=False)
@@ -543,8 +563,8 @@ def test_guess_mapping_names_and_priority() -> None:
     assert guess.as_dict() == {
         "text": "Tweet", "label": "Stigmatising", "country": "Country_Code",
         "location": "User.Location", "platform": "Source_Platform", "date": "Timestamp",
-        "retweet": "is_retweet", "id": "Tweet_ID", "raters": ["rater_1", "Coder_B"],
-        "groups": []}
+        "retweet": "is_retweet", "id": "Tweet_ID", "language": None,
+        "raters": ["rater_1", "Coder_B"], "groups": []}
     assert guess.guessed == ["text", "label", "location", "country", "platform", "date",
                              "retweet", "id", "raters"]
 

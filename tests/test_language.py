@@ -59,3 +59,30 @@ def test_mask_keeps_wanted_and_undecidable() -> None:
 def test_unknown_language_code_is_a_corpus_error() -> None:
     with pytest.raises(CorpusError, match=r"Unknown language code 'english'.*ISO 639-1"):
         language.language_mask([ENGLISH], "english")
+
+
+def test_given_codes_are_read_as_files_write_them() -> None:
+    values = ["en", "EN-gb", "pt_BR", "eng", "Spanish", "und", "zxx", "qme", "xx", "", " ",
+              None, float("nan")]
+    assert language.given_languages(values).tolist() == [
+        "en", "en", "pt", "en", "es", "und", "und", "und", "und", None, None, None, None]
+
+
+def test_given_code_wins_and_only_blank_ones_are_detected() -> None:
+    language._classify.cache_clear()
+    codes = language.post_languages([ENGLISH, SPANISH, GERMAN], ["fr", None, ""])
+    assert codes.tolist() == ["fr", "es", "de"]
+    assert language._classify.cache_info().misses == 2  # the English post was not classified
+
+
+def test_mask_with_every_language_given_does_not_load_the_detector() -> None:
+    language._identifier.cache_clear()
+    mask = language.language_mask([ENGLISH, SPANISH, "so true"], "en", ["en", "es", "und"])
+    assert mask.tolist() == [True, False, True]
+    assert language._identifier.cache_info().currsize == 0
+
+
+def test_a_language_the_detector_lacks_works_only_when_the_file_gives_every_code() -> None:
+    assert language.language_mask(["Ʋolɔ", "x y z"], "ee", ["ee", "en"]).tolist() == [True, False]
+    with pytest.raises(CorpusError, match="detector does not know 'ee'.*language column"):
+        language.language_mask(["Ʋolɔ", ENGLISH], "ee", ["ee", None])

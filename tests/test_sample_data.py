@@ -67,10 +67,11 @@ def test_sample_data_is_small_and_declared_synthetic() -> None:
 
 def test_train_columns_and_size(train: pd.DataFrame) -> None:
     assert list(train.columns) == [
-        "id", "text", "platform", "user_location", "created_at", "is_retweet",
+        "id", "text", "platform", "user_location", "created_at", "is_retweet", "lang",
         "rater_1", "rater_2", "rater_3", "label", "domain", "theme",
     ]
     assert len(train) == 800 and train["id"].is_unique
+    assert set(train["lang"]) == {"en"}
     assert set(train["platform"]) == {"twitter", "reddit", "tiktok"}
     assert set(train["domain"]) <= set(gen.DOMAINS) and set(train["theme"]) <= set(gen.THEMES)
     assert pd.to_datetime(train["created_at"], format="ISO8601").notna().all()
@@ -122,7 +123,7 @@ def test_validation_batches_do_not_overlap() -> None:
 
 def test_corpus_has_the_promised_messy_parts(corpus: pd.DataFrame) -> None:
     assert list(corpus.columns) == [
-        "id", "text", "platform", "user_location", "created_at", "is_retweet",
+        "id", "text", "platform", "user_location", "created_at", "is_retweet", "lang",
     ]
     assert 5500 <= len(corpus) <= 6500
     assert 3 <= (corpus["text"].str.strip() == "").sum() <= 20
@@ -139,6 +140,14 @@ def test_corpus_has_about_three_percent_non_english(corpus: pd.DataFrame) -> Non
     languages = pd.Series([py3langid.classify(t)[0] for t in texts])
     assert 0.02 <= (languages != "en").mean() <= 0.05
     assert {"es", "fr", "de"} <= set(languages)
+
+
+def test_only_tweets_say_their_language_and_they_say_it_right(corpus: pd.DataFrame) -> None:
+    assert (corpus["lang"] != "").eq(corpus["platform"] == "twitter").all()
+    tweets = corpus[(corpus["lang"] != "") & (corpus["text"].str.split().str.len() >= 8)]
+    detected = tweets["text"].map(lambda t: py3langid.classify(t)[0])
+    assert (detected == tweets["lang"]).mean() > 0.97
+    assert {"en", "es", "fr", "de"} <= set(tweets["lang"])
 
 
 def test_corpus_locations_are_messy_profile_strings(corpus: pd.DataFrame) -> None:
