@@ -27,7 +27,7 @@ FIELDS = {
     "date": "Date",
     "retweet": "Retweet flag",
     "id": "Post id",
-    "language": "Language code (e.g. en; blank: detected)",
+    "lang": "Language code (e.g. en; blank: detected)",
 }
 DROP_REASONS = {
     "empty_text": "Empty posts",

@@ -47,7 +47,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "date": ("created_at", "date", "timestamp", "created_utc"),
     "retweet": ("is_retweet", "retweeted", "rt", "retweet"),
     "id": ("id", "tweet_id", "post_id"),
-    "language": ("lang", "language", "lang_code", "language_code"),
+    "lang": ("lang", "language", "lang_code", "language_code"),
 }
 _RATER_NAME = re.compile(r"^(rater|coder|annotator)_.+", re.IGNORECASE)
 
@@ -104,7 +104,7 @@ class ColumnMapping:
     date: str | None = None
     retweet: str | None = None
     id: str | None = None
-    language: str | None = None
+    lang: str | None = None
     raters: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     guessed: list[str] = field(default_factory=list)
@@ -615,8 +615,8 @@ def _canonical_columns(raw: pd.DataFrame, m: ColumnMapping, notes: list[str]) ->
     out["is_retweet"] = _retweets(raw, m.retweet, out["text"], notes)
     for canonical, column in _prefixed(m.groups, "group_").items():
         out[canonical] = _as_str(raw[column])
-    if m.language:
-        out["language"] = _languages(raw[m.language], m.language, notes)
+    if m.lang:
+        out["lang"] = _languages(raw[m.lang], m.lang, notes)
     return pd.DataFrame(out, index=raw.index)
 
 
@@ -787,10 +787,10 @@ def _keep_language(frame: pd.DataFrame, language: str, dropped: dict[str, int],
 
     The file's own language codes are used where it has them; the rest are detected.
     """
-    given = frame["language"].tolist() if "language" in frame else None
+    given = frame["lang"].tolist() if "lang" in frame else None
     keep = lang.language_mask(frame["text"].tolist(), language, given)
     if given is not None:
-        n_given = int(frame["language"].notna().sum())
+        n_given = int(frame["lang"].notna().sum())
         detected = len(frame) - n_given
         notes.append(f"Languages given by the file for {n_given:,} posts"
                      + (f"; detected for the other {detected:,}." if detected else "."))
@@ -801,7 +801,7 @@ def _keep_language(frame: pd.DataFrame, language: str, dropped: dict[str, int],
         )
     dropped["other_language"] = int((~keep).sum())
     if dropped["other_language"]:
-        dropped_given = None if given is None else frame["language"][~keep].tolist()
+        dropped_given = None if given is None else frame["lang"][~keep].tolist()
         others = pd.Series(lang.post_languages(frame["text"][~keep].tolist(), dropped_given))
         others = others.value_counts()
         found = ", ".join(f"{code} {n:,}" for code, n in others.head(5).items())
@@ -833,6 +833,8 @@ def load_corpus(
 
     ``mapping`` takes ColumnMapping fields (``text="tweet"``, ``label="stigma"``,
     ``raters=["r1", "r2"]``...) that override the guesses; ``label=None`` unmaps a guess.
+    ``lang`` is the file's language column (used by the ``language`` filter where it gives a
+    code); ``lang=None`` ignores it and detects every post's language.
     The LoadReport is in ``df.attrs["load_report"]`` as a dict.
     """
     unknown = sorted(set(mapping) - set(MAPPING_FIELDS))

@@ -516,14 +516,25 @@ def test_a_language_column_is_used_where_it_gives_a_code() -> None:
         "lang": ["en", "es", "", "es", "zxx"],
     })
     df, report = canon(tweets, language="en")
-    assert report.mapping["language"] == "lang"
+    assert report.mapping["lang"] == "lang"
     assert df["text"].str[:6].tolist() == ["Seeing", "https:"]
-    assert df["language"].tolist() == ["en", "und"]
+    assert df["lang"].tolist() == ["en", "und"]
     assert report.dropped["other_language"] == 3
     assert "Languages given by the file for 4 posts; detected for the other 1." in report.notes
     assert "Posts in other languages dropped (es 2, de 1)." in report.notes
     assert ("1 values of 'lang' name no language (such as 'zxx'); those posts count as "
             "undecidable and are kept.") in report.notes
+
+
+def test_load_corpus_can_ignore_the_language_column(tmp_path: Path) -> None:
+    path = tmp_path / "tweets.csv"
+    pd.DataFrame({"text": ["Menschen mit Depressionen verdienen Respekt und Hilfe",
+                           "Seeing a therapist was the best thing I did this year"],
+                  "lang": ["en", "en"]}).to_csv(path, index=False)
+    assert len(sio.load_corpus(path)) == 2  # the file says both are English
+    detected = sio.load_corpus(path, lang=None)
+    assert detected["text"].str[:6].tolist() == ["Seeing"]
+    assert "lang" not in detected
 
 
 def test_filters_can_be_turned_off() -> None:
@@ -563,7 +574,7 @@ def test_guess_mapping_names_and_priority() -> None:
     assert guess.as_dict() == {
         "text": "Tweet", "label": "Stigmatising", "country": "Country_Code",
         "location": "User.Location", "platform": "Source_Platform", "date": "Timestamp",
-        "retweet": "is_retweet", "id": "Tweet_ID", "language": None,
+        "retweet": "is_retweet", "id": "Tweet_ID", "lang": None,
         "raters": ["rater_1", "Coder_B"], "groups": []}
     assert guess.guessed == ["text", "label", "location", "country", "platform", "date",
                              "retweet", "id", "raters"]
