@@ -776,8 +776,8 @@ def _languages(values: pd.Series, column: str, notes: list[str]) -> pd.Series:
     unnamed = values[codes.eq(lang.UNDECIDED)].astype(str).str.strip()
     if len(unnamed):
         examples = ", ".join(repr(v) for v in unnamed.value_counts().index[:3])
-        notes.append(f"{len(unnamed):,} values of '{column}' name no language (such as "
-                     f"{examples}); those posts count as undecidable and are kept.")
+        notes.append(f"Posts whose '{column}' names no language (such as {examples}): "
+                     f"{len(unnamed):,}; they count as undecidable and are kept.")
     return codes
 
 
@@ -792,8 +792,8 @@ def _keep_language(frame: pd.DataFrame, language: str, dropped: dict[str, int],
     if given is not None:
         n_given = int(frame["lang"].notna().sum())
         detected = len(frame) - n_given
-        notes.append(f"Languages given by the file for {n_given:,} posts"
-                     + (f"; detected for the other {detected:,}." if detected else "."))
+        notes.append(f"Language given by the file for {n_given:,} posts"
+                     + (f", detected for {detected:,}." if detected else "."))
     if not keep.any():
         raise CorpusError(
             f"No post is in the chosen language ({language!r}); all {len(frame):,} are in "

@@ -70,6 +70,20 @@ def test_upload_replaces_the_dataset_and_says_what_was_dropped(fmt: str) -> None
     assert drops["Empty posts"] == 1 and drops["Exact duplicate rows"] == 1
 
 
+def test_a_language_column_is_guessed_and_used() -> None:
+    tweets = pd.DataFrame({"tweet": POSTS + ["Las personas con depresión merecen respeto"],
+                           "lang": ["en", "es", "en-GB", "", "es"]})
+    at = open_app()
+    upload(at, "tweets.csv", as_bytes(tweets, "csv"))
+    form_choices = {s.label: s.value for s in at.selectbox}
+    assert form_choices["Language code (e.g. en; blank: detected)"] == "lang"
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert metric(at, "Posts kept") == "3"  # the English post the file calls Spanish goes too
+    assert at.table[0].value["Rows"]["Not in English"] == 2
+    assert "Language given by the file for 4 posts, detected for 1." in texts(at.caption)
+
+
 def test_unreadable_upload_is_a_friendly_error_and_the_sample_stays() -> None:
     at = open_app()
     upload(at, "broken.xlsx", b"this is not a workbook")

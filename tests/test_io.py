@@ -520,9 +520,9 @@ def test_a_language_column_is_used_where_it_gives_a_code() -> None:
     assert df["text"].str[:6].tolist() == ["Seeing", "https:"]
     assert df["lang"].tolist() == ["en", "und"]
     assert report.dropped["other_language"] == 3
-    assert "Languages given by the file for 4 posts; detected for the other 1." in report.notes
+    assert "Language given by the file for 4 posts, detected for 1." in report.notes
     assert "Posts in other languages dropped (es 2, de 1)." in report.notes
-    assert ("1 values of 'lang' name no language (such as 'zxx'); those posts count as "
+    assert ("Posts whose 'lang' names no language (such as 'zxx'): 1; they count as "
             "undecidable and are kept.") in report.notes
 
 
