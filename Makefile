@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: run test lint browser sample-data bench clean
+.PHONY: run test lint browser postgres sample-data bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,14 +21,26 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# A local PostgreSQL (Debian's) for the coding-database tests: installed if missing, started,
+# and the current user made a superuser so tests can create their own throw-away databases.
+postgres:
+	@test -x /usr/bin/pg_ctlcluster && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  VER=$$(ls /usr/lib/postgresql | sort -n | tail -1); \
+	  pg_lsclusters -h | grep -q "^$$VER main .* online" || $$SUDO pg_ctlcluster $$VER main start; \
+	  $$SUDO su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$$(id -un)'\"" | grep -q 1 \
+	    || $$SUDO su postgres -c "createuser -s $$(id -un)"
+
 run: $(STAMP)
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: $(STAMP) browser lint
-	$(PY) -m pytest -n 2 --dist loadfile -q
+test: $(STAMP) browser postgres lint
+	STIGMA_TEST_POSTGRES=postgresql:///postgres $(PY) -m pytest -n 2 --dist loadfile -q
 
 sample-data: $(STAMP)
 	$(PY) scripts/make_sample_data.py --out sample_data

@@ -12,3 +12,7 @@ class CorpusError(ValueError):
 
 class ModelError(ValueError):
     """A model file could not be trained, saved or loaded as asked."""
+
+
+class CodingError(ValueError):
+    """A coding-project request could not be carried out (unknown rater, bad code, no posts...)."""

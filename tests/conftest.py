@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,57 @@ def real_corpus_path() -> Path:
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE_DATA
+
+
+def _postgres_admin_url() -> str:
+    """The PostgreSQL server `make test` starts (STIGMA_TEST_POSTGRES), or the local default."""
+    return os.environ.get("STIGMA_TEST_POSTGRES", "postgresql:///postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """URL of a reachable PostgreSQL admin database; skip when none runs, fail under CI=true."""
+    from sqlalchemy import create_engine, text
+
+    from stigma_core.coding.store import normalise_url
+
+    url = normalise_url(_postgres_admin_url())
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as err:  # noqa: BLE001 - any failure to connect means "no server here"
+        reason = f"no PostgreSQL server at {url} ({type(err).__name__}); run `make postgres`"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; under CI=true the PostgreSQL tests must run")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"stigma_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = postgres_server.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def coding_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh coding database of each kind: a SQLite file, and a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'coding.sqlite'}"
+    return request.getfixturevalue("postgres_url")

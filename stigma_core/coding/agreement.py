@@ -1,0 +1,132 @@
+"""How far raters agree: Cohen's kappa per pair, Fleiss' kappa and Krippendorff's alpha.
+
+Inputs are the long table of codes from ``CodingStore.codes`` (one row per post and rater;
+``value`` 1 stigmatising, 0 not, -1 can't tell). Only definite codes (1/0) count; "can't
+tell" is left out and counted. Each statistic comes with a 95% CI and ``n`` and a plain-words
+reading, so an advisory group can judge "0.74" without a textbook:
+
+* Cohen's kappa (pairs) and Fleiss' kappa (all raters) — Landis & Koch (1977) bands;
+* Krippendorff's alpha (nominal; any number of raters, missing codes allowed) — Krippendorff's
+  own rule: >= 0.800 reliable, >= 0.667 tentative conclusions only, below that unreliable.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from statsmodels.stats import inter_rater
+
+from stigma_core.metrics import cohen_kappa_ci
+
+KAPPA_BANDS = ((0.0, "poor (no better than chance)"), (0.20, "slight"), (0.40, "fair"),
+               (0.60, "moderate"), (0.80, "substantial"), (1.01, "almost perfect"))
+BLIND_ROLES = ("primary", "third", "verifier")
+
+
+def kappa_words(kappa: float) -> str:
+    """Landis & Koch's band for a kappa, in plain words ("substantial agreement")."""
+    if not np.isfinite(kappa):
+        return "cannot be measured yet"
+    if kappa <= 0:
+        return "poor agreement (no better than chance)"
+    for upper, words in KAPPA_BANDS[1:]:
+        if kappa <= upper:
+            return f"{words} agreement"
+    return "almost perfect agreement"
+
+
+def alpha_words(alpha: float) -> str:
+    """Krippendorff's reading of an alpha."""
+    if not np.isfinite(alpha):
+        return "cannot be measured yet"
+    if alpha >= 0.8:
+        return "reliable"
+    if alpha >= 0.667:
+        return "good enough for tentative conclusions only"
+    return "not reliable: revisit the guidelines together"
+
+
+def code_matrix(codes: pd.DataFrame) -> pd.DataFrame:
+    """Posts x raters, definite blind codes only (NaN where a rater gave none or can't tell)."""
+    blind = codes[codes["role"].isin(BLIND_ROLES) & codes["value"].isin((0, 1))]
+    return blind.pivot_table(index="post_id", columns="rater", values="value", aggfunc="first")
+
+
+def pairwise_kappa(codes: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Cohen's kappa with a bootstrap 95% CI for every pair of raters who share posts.
+
+    Columns: pair, n (posts both coded), kappa, ci_low, ci_high, percent_agreement, reading.
+    """
+    matrix = code_matrix(codes)
+    rows = []
+    for first, second in combinations(matrix.columns, 2):
+        both = matrix[[first, second]].dropna()
+        if both.empty:
+            continue
+        a, b = both[first].to_numpy(int), both[second].to_numpy(int)
+        estimate = cohen_kappa_ci(a, b, n_boot=n_boot, seed=seed)
+        rows.append({"pair": f"{first} vs {second}", "n": len(both), "kappa": estimate.value,
+                     "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
+                     "percent_agreement": 100 * float((a == b).mean()),
+                     "reading": kappa_words(estimate.value)})
+    return pd.DataFrame(rows, columns=["pair", "n", "kappa", "ci_low", "ci_high",
+                                       "percent_agreement", "reading"])
+
+
+def _fleiss(counts: np.ndarray) -> float:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(inter_rater.fleiss_kappa(counts, method="fleiss"))
+
+
+def _alpha(matrix: np.ndarray) -> float:
+    """Krippendorff's alpha (nominal) of a raters x posts array; NaN when undefined."""
+    usable = (~np.isnan(matrix)).sum(axis=0) >= 2
+    if usable.sum() < 2 or np.unique(matrix[:, usable][~np.isnan(matrix[:, usable])]).size < 2:
+        return float("nan")
+    return float(krippendorff.alpha(reliability_data=matrix[:, usable],
+                                     level_of_measurement="nominal"))
+
+
+def _percentile_ci(samples: list[float]) -> tuple[float, float]:
+    values = np.asarray(samples, float)
+    values = values[np.isfinite(values)]
+    if values.size < 10:
+        return float("nan"), float("nan")
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def overall_agreement(codes: pd.DataFrame, n_boot: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Fleiss' kappa (posts with two definite blind codes: the two coders, or coder and third
+    rater) and Krippendorff's alpha (every definite blind code), each with a 95% bootstrap CI
+    over posts. Columns: statistic, n, value, ci_low, ci_high, reading."""
+    matrix = code_matrix(codes)
+    rng = np.random.default_rng(seed)
+    two = matrix[matrix.notna().sum(axis=1) == 2]
+    rows = []
+    ones = two.sum(axis=1).to_numpy()
+    counts = np.column_stack([2 - ones, ones]) if len(two) else np.empty((0, 2))
+    fleiss = _fleiss(counts) if len(two) >= 2 else float("nan")
+    boot = [_fleiss(counts[rng.integers(0, len(counts), len(counts))])
+            for _ in range(n_boot)] if len(two) >= 2 else []
+    rows.append({"statistic": "Fleiss' kappa", "n": len(two), "value": fleiss,
+                 **dict(zip(("ci_low", "ci_high"), _percentile_ci(boot), strict=True)),
+                 "reading": kappa_words(fleiss)})
+    data = matrix.to_numpy(float).T  # raters x posts
+    alpha = _alpha(data) if data.size else float("nan")
+    boot = [_alpha(data[:, rng.integers(0, data.shape[1], data.shape[1])])
+            for _ in range(n_boot)] if np.isfinite(alpha) else []
+    rows.append({"statistic": "Krippendorff's alpha (nominal)",
+                 "n": int(((~np.isnan(data)).sum(axis=0) >= 2).sum()) if data.size else 0,
+                 "value": alpha,
+                 **dict(zip(("ci_low", "ci_high"), _percentile_ci(boot), strict=True)),
+                 "reading": alpha_words(alpha)})
+    return pd.DataFrame(rows, columns=["statistic", "n", "value", "ci_low", "ci_high", "reading"])
+
+
+def cant_tell_count(codes: pd.DataFrame) -> int:
+    """How many blind codes were "can't tell" (left out of every statistic above)."""
+    return int(((codes["value"] == -1) & codes["role"].isin(BLIND_ROLES)).sum())
