@@ -13,6 +13,7 @@ from dashboard import cached, state
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
+    st.Page("pages/coding.py", title="Coding", icon=":material/rate_review:"),
     st.Page("pages/features.py", title="Features", icon=":material/query_stats:"),
     st.Page("pages/model_lab.py", title="Model lab", icon=":material/model_training:"),
     st.Page("pages/validation.py", title="Validation", icon=":material/fact_check:"),

@@ -25,6 +25,7 @@ from dashboard import state
 from stigma_core import io
 
 if TYPE_CHECKING:
+    from stigma_core.coding import CodingStore
     from stigma_core.geo import ResolutionReport
     from stigma_core.models import TrainingRun
     from stigma_core.persist import ModelBundle
@@ -261,3 +262,40 @@ def bundle_error_rates(bundle: ModelBundle) -> tuple | None:
     if not rates:
         return None
     return (float(rates["tpr"]), float(rates["fpr"]), int(rates["n_pos"]), int(rates["n_neg"]))
+
+
+@st.cache_resource(show_spinner=False)
+def coding_store(url: str) -> CodingStore:
+    """The coding database (one connection pool per URL, shared by every browser session)."""
+    from stigma_core.coding import CodingStore
+    return CodingStore(url)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def agreement_tables(codes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Pairwise Cohen's kappas, Fleiss' kappa and Krippendorff's alpha, and "can't tell" count."""
+    from stigma_core.coding import agreement
+    return (agreement.pairwise_kappa(codes), agreement.overall_agreement(codes),
+            agreement.cant_tell_count(codes))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def learning_curve(texts: pd.Series, labels: pd.Series) -> pd.DataFrame:
+    """Cross-validated AUC against the number of coded posts."""
+    from stigma_core.coding import active
+    return active.learning_curve(texts, labels)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def suspect_labels(texts: pd.Series, labels: pd.Series) -> pd.DataFrame:
+    """Final labels a confident model disagrees with."""
+    from stigma_core.coding import active
+    return active.suspect_labels(texts, labels)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def suggestions(candidates: pd.Series, coded_texts: pd.Series, coded_labels: pd.Series,
+                n: int) -> pd.DataFrame:
+    """The next posts to code, by the quick model's uncertainty and diversity."""
+    from stigma_core.coding import active
+    return active.suggest_posts(candidates, coded_texts, coded_labels, n)

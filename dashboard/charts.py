@@ -362,3 +362,21 @@ def country_table(countries: pd.DataFrame) -> pd.DataFrame:
         "Estimate": countries["trust"],
         "Note": countries["note"],
     })
+
+
+def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
+    """Cross-validated AUC against coded posts, with its 95% CI band."""
+    x = curve["n_coded"].tolist()
+    figure = go.Figure([
+        go.Scatter(x=x + x[::-1], y=curve["ci_high"].tolist() + curve["ci_low"].tolist()[::-1],
+                   fill="toself", fillcolor="rgba(59,110,165,0.18)", line={"width": 0},
+                   hoverinfo="skip", name="95% CI"),
+        go.Scatter(x=x, y=curve["auc"], mode="lines+markers", name="AUC",
+                   line={"color": "#3b6ea5", "width": 3}),
+    ])
+    figure.update_layout(
+        title=f"Does more coding still help? Cross-validated AUC ({int(curve['folds'].iloc[0])} "
+              f"folds, n = {x[-1]:,} training posts at most)",
+        xaxis_title="Coded posts used for training", yaxis_title="AUC (0.5 = guessing)",
+        yaxis_range=[0.4, 1.0], showlegend=False, height=360)
+    return figure

@@ -3,7 +3,7 @@
 Why one place: pages share the loaded dataset, the training run, the chosen model and the
 privacy switches; naming the keys once keeps pages from drifting apart or clobbering each other.
 Widgets that matter to one page only use keys prefixed with that page's name (``lab_``,
-``prev_``, ``val_``, ``rep_``, ``data_``, ``map_``).
+``prev_``, ``val_``, ``rep_``, ``data_``, ``map_``, ``code_``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ OVERRIDES = "location_overrides"
 REPORT = "report_html"
 # A message to show once after a rerun (e.g. "dataset loaded").
 FLASH = "flash"
+# Coding: the project open on the Coding page and who is coding on this browser.
+CODING_PROJECT = "coding_project"
+CODING_RATER = "coding_rater"
 
 # Widget keys shared across pages; widgets use persist_state="session" so values survive a
 # page switch, and DEFAULTS as their starting values.

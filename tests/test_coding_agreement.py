@@ -73,6 +73,7 @@ def test_chance_agreement_reads_as_poor() -> None:
     assert agreement.kappa_words(-0.1).startswith("poor")
     assert agreement.kappa_words(0.75) == "substantial agreement"
     assert agreement.kappa_words(0.9) == "almost perfect agreement"
+    assert agreement.kappa_words(0.9, n=5).startswith("too few posts to judge")
 
 
 def test_nothing_coded_yet_is_not_an_error() -> None:

@@ -24,12 +24,22 @@ from stigma_core.metrics import cohen_kappa_ci
 KAPPA_BANDS = ((0.0, "poor (no better than chance)"), (0.20, "slight"), (0.40, "fair"),
                (0.60, "moderate"), (0.80, "substantial"), (1.01, "almost perfect"))
 BLIND_ROLES = ("primary", "third", "verifier")
+MIN_POSTS_TO_JUDGE = 20
+"""Below this many posts a kappa's interval is so wide that no band can be read from it."""
 
 
-def kappa_words(kappa: float) -> str:
-    """Landis & Koch's band for a kappa, in plain words ("substantial agreement")."""
+def _too_few(n: int) -> str | None:
+    if n < MIN_POSTS_TO_JUDGE:
+        return f"too few posts to judge yet (n = {n}, fewer than {MIN_POSTS_TO_JUDGE})"
+    return None
+
+
+def kappa_words(kappa: float, n: int = MIN_POSTS_TO_JUDGE) -> str:
+    """Landis & Koch's band for a kappa on ``n`` posts, in plain words."""
     if not np.isfinite(kappa):
         return "cannot be measured yet"
+    if _too_few(n):
+        return _too_few(n)
     if kappa <= 0:
         return "poor agreement (no better than chance)"
     for upper, words in KAPPA_BANDS[1:]:
@@ -38,10 +48,12 @@ def kappa_words(kappa: float) -> str:
     return "almost perfect agreement"
 
 
-def alpha_words(alpha: float) -> str:
-    """Krippendorff's reading of an alpha."""
+def alpha_words(alpha: float, n: int = MIN_POSTS_TO_JUDGE) -> str:
+    """Krippendorff's reading of an alpha on ``n`` posts."""
     if not np.isfinite(alpha):
         return "cannot be measured yet"
+    if _too_few(n):
+        return _too_few(n)
     if alpha >= 0.8:
         return "reliable"
     if alpha >= 0.667:
@@ -71,7 +83,7 @@ def pairwise_kappa(codes: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd
         rows.append({"pair": f"{first} vs {second}", "n": len(both), "kappa": estimate.value,
                      "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
                      "percent_agreement": 100 * float((a == b).mean()),
-                     "reading": kappa_words(estimate.value)})
+                     "reading": kappa_words(estimate.value, len(both))})
     return pd.DataFrame(rows, columns=["pair", "n", "kappa", "ci_low", "ci_high",
                                        "percent_agreement", "reading"])
 
@@ -114,16 +126,15 @@ def overall_agreement(codes: pd.DataFrame, n_boot: int = 500, seed: int = 0) -> 
             for _ in range(n_boot)] if len(two) >= 2 else []
     rows.append({"statistic": "Fleiss' kappa", "n": len(two), "value": fleiss,
                  **dict(zip(("ci_low", "ci_high"), _percentile_ci(boot), strict=True)),
-                 "reading": kappa_words(fleiss)})
+                 "reading": kappa_words(fleiss, len(two))})
     data = matrix.to_numpy(float).T  # raters x posts
     alpha = _alpha(data) if data.size else float("nan")
     boot = [_alpha(data[:, rng.integers(0, data.shape[1], data.shape[1])])
             for _ in range(n_boot)] if np.isfinite(alpha) else []
-    rows.append({"statistic": "Krippendorff's alpha (nominal)",
-                 "n": int(((~np.isnan(data)).sum(axis=0) >= 2).sum()) if data.size else 0,
-                 "value": alpha,
+    n_alpha = int(((~np.isnan(data)).sum(axis=0) >= 2).sum()) if data.size else 0
+    rows.append({"statistic": "Krippendorff's alpha (nominal)", "n": n_alpha, "value": alpha,
                  **dict(zip(("ci_low", "ci_high"), _percentile_ci(boot), strict=True)),
-                 "reading": alpha_words(alpha)})
+                 "reading": alpha_words(alpha, n_alpha)})
     return pd.DataFrame(rows, columns=["statistic", "n", "value", "ci_low", "ci_high", "reading"])
 
 

@@ -1,0 +1,302 @@
+"""Coding page: service users code posts blind; the analyst sets up projects and follows them."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cached, charts, state
+from stigma_core.coding import CODE_NAMES, DEFAULT_GUIDELINES, database_url, sampling
+from stigma_core.errors import CodingError, CorpusError
+from stigma_core.privacy import mask_pii
+
+RATER_VIEW = "Code posts (rater)"
+ANALYST_VIEW = "Set up and follow the project (analyst)"
+BUTTONS = ((1, "Stigmatising", "1"), (0, "Not stigmatising", "2"), (-1, "Can't tell", "3"))
+REVIEW_BUTTONS = ((1, "Agree with the model", "1"), (0, "Disagree", "2"))
+POST_STYLE = ("<div style='font-size:1.6rem;line-height:1.45;padding:1.2rem 1.4rem;"
+              "border:1px solid #ccc;border-radius:0.5rem;background:#fafafa'>{}</div>")
+
+
+def project_picker(store: object) -> str | None:
+    """Open a project, or create one; returns the open project's name."""
+    names = store.projects()
+    with st.expander("New coding project", expanded=not names):
+        with st.form("code_new_project"):
+            name = st.text_input("Project name", key="code_new_name")
+            raters = st.text_input("Raters: names or codes, separated by commas (no real "
+                                   "identities needed)", value="R1, R2, R3",
+                                   key="code_new_raters")
+            guidelines = st.text_area("Guidelines shown to raters", DEFAULT_GUIDELINES,
+                                      height=220, key="code_new_guidelines")
+            verify = st.slider("Share of settled posts checked by a verifier (%)", 0, 50, 20,
+                               key="code_new_verify")
+            if st.form_submit_button("Create project", type="primary"):
+                try:
+                    store.create_project(name, guidelines=guidelines, verify_share=verify / 100)
+                    store.add_raters(name.strip(), raters.split(","))
+                except CodingError as err:
+                    st.error(str(err))
+                else:
+                    state.put(state.CODING_PROJECT, name.strip())
+                    state.flash(f"Created the coding project {name.strip()!r}.")
+                    st.rerun()
+    if not names:
+        return None
+    current = state.get(state.CODING_PROJECT)
+    index = names.index(current) if current in names else len(names) - 1
+    return st.selectbox("Coding project", names, index=index, key="code_project_pick")
+
+
+def _save(store: object, project: str, rater: str, item_id: int, value: int,
+          note_key: str) -> None:
+    """Button callback: store the code before the page reruns (so the next post shows)."""
+    try:
+        store.save_code(project, rater, item_id, value, st.session_state.get(note_key, ""))
+    except CodingError as err:
+        state.flash(f"Not saved: {err}")
+
+
+def rater_screen(store: object, project: str) -> None:
+    """One post at a time, large, blind: the rater sees nobody's code and no model opinion."""
+    raters = store.raters(project)
+    rater = st.selectbox("I am", raters, index=None, placeholder="Choose your rater name or code",
+                         key=state.CODING_RATER)
+    if rater is None:
+        st.info("Choose your rater name or code to start. Your codes are saved as you go, so "
+                "you can stop and come back at any time.")
+        return
+    if state.presenter():
+        st.info("Presenter mode is on, so posts are hidden. Switch it off in the sidebar to "
+                "code.")
+        return
+    done, total = store.progress(project, rater)
+    if total == 0:
+        st.info("No posts are assigned to you yet. The analyst adds posts under 'Set up'.")
+        return
+    st.progress(done / total, text=f"{done} of {total} coded")
+    item = store.next_item(project, rater)
+    if item is None:
+        st.success(f"All {total} posts assigned to you are coded. Thank you! New posts (for "
+                   "example a disagreement to settle) will appear here.")
+        return
+    text = mask_pii(item.text) if state.privacy() else item.text
+    if item.role == "review":
+        call = "stigmatising" if item.model_call == 1 else "not stigmatising"
+        st.markdown(f"**Unblind check.** The model called this post **{call}**. Do you agree?")
+    elif item.role == "third":
+        st.caption("Two raters read this post differently; your code settles it.")
+    st.markdown(POST_STYLE.format(html.escape(text).replace("\n", "<br>")),
+                unsafe_allow_html=True)
+    note_key = f"code_note_{item.assignment_id}"
+    st.text_input("Note (optional)", key=note_key,
+                  placeholder="Anything unclear about this post?")
+    buttons = REVIEW_BUTTONS if item.role == "review" else BUTTONS
+    for column, (value, label, key) in zip(st.columns(len(buttons)), buttons, strict=True):
+        column.button(label, key=f"code_btn_{value}", shortcut=key, width="stretch",
+                      on_click=_save, args=(store, project, rater, item.assignment_id, value,
+                                            note_key))
+    st.caption("Keyboard: 1, 2" + (", 3" if len(buttons) == 3 else "") + ". You never see "
+               "another rater's code or the model's opinion while coding blind.")
+    with st.expander("Guidelines", expanded=done == 0):
+        st.markdown(store.project(project).guidelines)
+
+
+def add_posts(store: object, project: str) -> None:
+    """Random posts from the corpus, posts the model is unsure about, or a file of posts."""
+    corpus = cached.open_sample(state.CORPUS)
+    existing = store.posts(project)
+    st.markdown(f"**Posts in the project: {len(existing):,}** — from the corpus "
+                f"{state.get(state.CORPUS_NAME)} ({len(corpus):,} posts).")
+    left, right = st.columns(2)
+    with left:
+        n = st.number_input("Random posts to draw", 10, 5000, 200, step=10, key="code_n_random")
+        st.caption(f"About {sampling.coding_minutes(int(n))} minutes of rater time with two "
+                   "raters per post. Only randomly drawn posts can support a prevalence "
+                   "estimate for the corpus.")
+        if st.button("Draw random posts", type="primary", key="code_draw"):
+            drawn = sampling.draw_random(corpus["text"], int(n), seed=len(existing),
+                                         exclude=existing["text"])
+            added = store.add_posts(project, drawn, drawn_by="random")
+            state.flash(f"Added {added} random posts; each goes to two raters.")
+            st.rerun()
+    with right:
+        k = st.number_input("Posts the model is unsure about", 5, 500, 20, step=5,
+                            key="code_n_active")
+        st.caption("Active learning: improves the model fastest, but these posts are not a "
+                   "random sample and never enter a prevalence estimate.")
+        if st.button("Suggest and add", key="code_suggest"):
+            settled = store.training_set(project)
+            picked = cached.suggestions(corpus["text"], existing["text"], settled["text"],
+                                        settled["label"].astype(int), int(k))
+            added = store.add_posts(project, picked["text"], drawn_by="active")
+            state.flash(f"Added {added} posts ({picked['why'].iloc[0]}).")
+            st.rerun()
+
+
+def setup(store: object, project: str) -> None:
+    """Raters, guidelines, posts to code, and unblind reviews."""
+    add_posts(store, project)
+    st.divider()
+    raters = store.raters(project)
+    st.markdown(f"**Raters:** {', '.join(raters)}")
+    more = st.text_input("Add raters (commas between names)", key="code_more_raters")
+    if st.button("Add raters", key="code_add_raters") and more.strip():
+        store.add_raters(project, more.split(","))
+        st.rerun()
+    guidelines = st.text_area("Guidelines", store.project(project).guidelines, height=200,
+                              key=f"code_guidelines_{project}")
+    if st.button("Save guidelines", key="code_save_guidelines"):
+        store.set_guidelines(project, guidelines)
+        state.flash("Guidelines saved; raters see them above every post.")
+        st.rerun()
+    unblind(store, project, raters)
+    st.caption(f"Codes are saved in {_safe_url(store.url)}. Set DATABASE_URL to use "
+               "PostgreSQL instead.")
+
+
+def unblind(store: object, project: str, raters: list[str]) -> None:
+    """Give a rater posts with the model's call to agree or disagree with."""
+    bundle = state.get(state.MODEL)
+    st.markdown("**Unblind validation** — raters see the model's call and say whether they "
+                "agree. Only for posts they have not coded blind.")
+    if bundle is None:
+        st.caption("Choose a model in Model lab first.")
+        return
+    left, right = st.columns(2)
+    rater = left.selectbox("Rater", raters, key="code_review_rater")
+    n = right.number_input("Posts to review", 5, 500, 20, key="code_review_n")
+    if st.button("Give these posts to review", key="code_review_go"):
+        posts = store.posts(project)
+        scored = cached.score(state.get(state.MODEL_ID), posts[["text"]], bundle)
+        store.set_model_calls(project, dict(zip(posts["text"], scored["stigma_predicted"],
+                                                strict=True)))
+        given = store.request_reviews(project, rater, int(n))
+        state.flash(f"{rater} has {given} posts to review.")
+        st.rerun()
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without any password."""
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def agreement_view(store: object, project: str) -> None:
+    """Progress by state, Cohen's kappa per pair, Fleiss' kappa and Krippendorff's alpha."""
+    status = store.status(project)
+    cols = st.columns(4)
+    cols[0].metric("Posts", f"{status.get('posts', 0):,}")
+    cols[1].metric("Settled", f"{status.get('agreement', 0) + status.get('third rater', 0):,}")
+    cols[2].metric("Waiting for a third rater", f"{status.get('waiting for third rater', 0):,}")
+    cols[3].metric("Verified", f"{status.get('verified', 0):,}")
+    codes = store.codes(project)
+    if codes.empty:
+        st.info("No codes yet.")
+        return
+    pairs, overall, cant_tell = cached.agreement_tables(codes)
+    st.subheader("Agreement between raters")
+    st.dataframe(pd.DataFrame({
+        "Raters": pairs["pair"], "Posts both coded (n)": pairs["n"],
+        "Cohen's kappa (95% CI)": [charts.ci_text(k, lo, hi) for k, lo, hi in zip(
+            pairs["kappa"], pairs["ci_low"], pairs["ci_high"], strict=True)],
+        "Agreement (%)": pairs["percent_agreement"].round(1), "In plain words": pairs["reading"],
+    }), hide_index=True)
+    st.dataframe(pd.DataFrame({
+        "Across all raters": overall["statistic"], "Posts (n)": overall["n"],
+        "Value (95% CI)": [charts.ci_text(v, lo, hi) for v, lo, hi in zip(
+            overall["value"], overall["ci_low"], overall["ci_high"], strict=True)],
+        "In plain words": overall["reading"],
+    }), hide_index=True)
+    st.caption(f"\"Can't tell\" codes are left out of these figures ({cant_tell}). Kappa bands "
+               "(Landis & Koch): 0.41–0.60 moderate, 0.61–0.80 substantial, above 0.80 almost "
+               "perfect; the study's raters reached 0.75. Krippendorff's alpha: 0.80 and above "
+               "reliable, 0.667–0.80 tentative.")
+
+
+def results(store: object, project: str) -> None:
+    """Final labels with provenance; use or download them as a training set."""
+    final = store.final_labels(project)
+    training = store.training_set(project)
+    st.markdown(f"**{len(training):,} of {len(final):,} posts have a final label** "
+                f"({int(training['label'].sum()) if len(training) else 0} stigmatising).")
+    shown = final.drop(columns=["post_id"]).rename(columns={"settled_by": "how settled"})
+    st.dataframe(state.visible_posts(shown), hide_index=True)
+    if training.empty:
+        return
+    data = training.rename(columns={"settled_by": "how_settled"})
+    if state.privacy():
+        data = data.assign(text=data["text"].map(mask_pii))
+    left, right = st.columns(2)
+    if not state.presenter():
+        left.download_button("Download the training set (CSV)", cached.table_file(data, "csv"),
+                             file_name=f"{project}_training_set.csv", mime="text/csv",
+                             key="code_download")
+    if right.button("Use these labels as the training set", type="primary", key="code_use"):
+        frame = training[["text", "label", "drawn_by"]].rename(
+            columns={"drawn_by": "group_drawn_by"})
+        state.set_frame(state.DATASET, state.DATASET_NAME, frame.astype({"label": int}),
+                        f"coding project {project}")
+        state.put(state.RUN, None)
+        state.flash("The settled posts are now the training set: train models in Model lab.")
+        st.rerun()
+    learning(training)
+
+
+def learning(training: pd.DataFrame) -> None:
+    """Learning curve, and labels worth a second look."""
+    labels = training["label"].astype(int)
+    if min(labels.sum(), len(labels) - labels.sum()) < 10:
+        st.caption("The learning curve and the second-look list need at least 10 coded posts "
+                   "of each kind.")
+        return
+    try:
+        curve = cached.learning_curve(training["text"], labels)
+        suspects = cached.suspect_labels(training["text"], labels)
+    except CodingError as err:
+        st.info(str(err))
+        return
+    st.plotly_chart(charts.learning_curve_figure(curve), key="code_curve")
+    flagged = suspects[suspects["suspect"]]
+    st.subheader(f"Worth a second look: {len(flagged)} final labels the model doubts")
+    st.caption("A cross-validated model is confident these posts belong to the other class. "
+               "Nothing is changed automatically: discuss them with the raters.")
+    if state.presenter():
+        st.caption("Presenter mode: the posts themselves are hidden.")
+        return
+    st.dataframe(state.visible_posts(flagged.assign(
+        label=flagged["label"].map(CODE_NAMES),
+        probability=flagged["probability"].round(2))[["text", "label", "probability"]]),
+        hide_index=True)
+
+
+st.title("Coding")
+st.write("People with lived experience code posts here, blind: two raters per post, a third "
+         "settles disagreements, a verifier checks a share. Agreement is measured as you go.")
+state.show_flash()
+try:
+    coding = cached.coding_store(database_url())
+except Exception as err:  # noqa: BLE001 - a database that cannot be opened: say so plainly
+    st.error(f"The coding database could not be opened ({type(err).__name__}: {err}). Check "
+             "DATABASE_URL or STIGMA_CODING_DB.")
+    st.stop()
+name = project_picker(coding)
+if name is None:
+    st.stop()
+state.put(state.CODING_PROJECT, name)
+view = st.radio("I am here to", [RATER_VIEW, ANALYST_VIEW], horizontal=True, key="code_view")
+try:
+    if view == RATER_VIEW:
+        rater_screen(coding, name)
+    else:
+        tabs = st.tabs(["Set up", "Agreement", "Results"])
+        with tabs[0]:
+            setup(coding, name)
+        with tabs[1]:
+            agreement_view(coding, name)
+        with tabs[2]:
+            results(coding, name)
+except (CodingError, CorpusError) as err:
+    st.error(str(err))

@@ -1,0 +1,107 @@
+"""Coding page (AppTest): create a project, draw posts, code them as two raters, see agreement,
+and hand the settled labels to Model lab as the training set."""
+
+from __future__ import annotations
+
+import pytest
+from app_support import metric, open_app, texts
+from streamlit.testing.v1 import AppTest
+
+from stigma_core.coding import CodingStore
+
+
+@pytest.fixture
+def coding_db(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("STIGMA_CODING_DB", str(tmp_path / "coding.sqlite"))
+    return f"sqlite:///{tmp_path / 'coding.sqlite'}"
+
+
+def _submit(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _new_project(at: AppTest, name: str = "Pilot", raters: str = "R1, R2") -> AppTest:
+    at.text_input(key="code_new_name").input(name)
+    at.text_input(key="code_new_raters").input(raters)
+    return _submit(at, "Create project")
+
+
+def _code_as(at: AppTest, rater: str, value: int, limit: int = 100) -> int:
+    at.radio(key="code_view").set_value("Code posts (rater)").run()
+    at.selectbox(key="coding_rater").set_value(rater).run()
+    coded = 0
+    while coded < limit and any(b.key == f"code_btn_{value}" for b in at.button):
+        at.button(key=f"code_btn_{value}").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        coded += 1
+    return coded
+
+
+def test_a_new_project_draws_random_posts_for_two_raters(coding_db: str) -> None:
+    at = _new_project(open_app("pages/coding.py"))
+    assert "Created the coding project 'Pilot'." in texts(at.success)
+    at.radio(key="code_view").set_value("Set up and follow the project (analyst)").run()
+    at.number_input(key="code_n_random").set_value(20).run()
+    at.button(key="code_draw").click().run()
+    assert not at.exception
+    store = CodingStore(coding_db)
+    posts = store.posts("Pilot")
+    assert len(posts) == 20 and (posts["drawn_by"] == "random").all()
+    corpus = set(at.session_state["corpus"]["text"])
+    assert set(posts["text"]) <= corpus
+    assert store.progress("Pilot", "R1") == (0, 20) == store.progress("Pilot", "R2")
+
+
+def test_rater_screen_is_blind_shows_progress_and_resumes(coding_db: str) -> None:
+    store = CodingStore(coding_db)
+    store.create_project("Pilot")
+    store.add_raters("Pilot", ["R1", "R2"])
+    store.add_posts("Pilot", [f"Post {i} mentions @someone and feeling low" for i in range(6)])
+    for item in store.queue("Pilot", "R2"):  # R2 codes everything first
+        store.save_code("Pilot", "R2", item.assignment_id, 1)
+    at = open_app("pages/coding.py")
+    at.selectbox(key="coding_rater").set_value("R1").run()
+    progress = at.get("progress")[0].proto
+    assert progress.text == "0 of 6 coded"
+    shown = [m.value for m in at.main.markdown if "Post " in str(m.value)]
+    assert shown and "@user" in shown[0] and "@someone" not in shown[0]  # masked by default
+    at.text_input(key=next(t.key for t in at.text_input if t.key.startswith("code_note_"))
+                  ).input("unsure about tone")
+    at.button(key="code_btn_1").click().run()
+    assert at.get("progress")[0].proto.text == "1 of 6 coded"
+    page = " ".join(texts(at.main.markdown) + texts(at.main.caption))
+    assert "R2" not in page and "(stigmatising)" not in page  # nobody else's code
+    assert "model called" not in page.lower()  # nor the model's opinion
+    codes = store.codes("Pilot")
+    assert codes.iloc[0]["note"] == "unsure about tone" and codes.iloc[0]["value"] == 1
+    # a new session (reload) resumes at the next post
+    again = open_app("pages/coding.py")
+    again.selectbox(key="coding_rater").set_value("R1").run()
+    assert again.get("progress")[0].proto.text == "1 of 6 coded"
+
+
+def test_two_raters_then_agreement_then_training_set(coding_db: str) -> None:
+    store = CodingStore(coding_db)
+    store.create_project("Pilot", verify_share=0.0)
+    store.add_raters("Pilot", ["R1", "R2", "R3"])
+    store.add_posts("Pilot", [f"Sample post number {i}" for i in range(9)])
+    at = open_app("pages/coding.py")
+    assert _code_as(at, "R1", 1) == 6
+    assert _code_as(at, "R3", 0) == 6
+    assert _code_as(at, "R2", 1) == 6 + 3  # own six, then settles three R1-vs-R3 posts
+    assert _code_as(at, "R1", 1) == 3  # settles the three R2-vs-R3 posts
+    assert any("All 9 posts assigned to you are coded" in s for s in texts(at.success))
+    at.radio(key="code_view").set_value("Set up and follow the project (analyst)").run()
+    assert metric(at, "Posts") == "9" and metric(at, "Settled") == "9"
+    frames = [d.value for d in at.dataframe]
+    pairs = next(f for f in frames if "Cohen's kappa (95% CI)" in f.columns)
+    assert set(pairs["Raters"]) == {"R1 vs R2", "R1 vs R3", "R2 vs R3"}
+    at.button(key="code_use").click().run()
+    dataset = at.session_state["dataset"]
+    assert len(dataset) == 9 and set(dataset["label"]) == {1}  # R1 and R2 outvote R3
+    how = store.final_labels("Pilot")["settled_by"].value_counts().to_dict()
+    assert how == {"agreement": 3, "third rater": 6}
+    assert at.session_state["dataset_name"] == "coding project Pilot"
