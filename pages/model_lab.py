@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import cached, charts, state
 from stigma_core import persist
+from stigma_core.coding import database_url
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.metrics import OperatingPoints, confusion_counts
 from stigma_core.models import CHOICE_RULE, FAMILIES, TrainingRun
@@ -35,6 +36,30 @@ def train_form(dataset: pd.DataFrame) -> None:
         return
     state.put(state.RUN, run)
     st.success(f"Trained {len(run.results)} model(s).")
+
+
+def uncoded(dataset: pd.DataFrame | None) -> None:
+    """No labels to learn from: send the user to coding, with the posts already drawn."""
+    name = state.get(state.DATASET_NAME) or "this file"
+    st.warning(f"The training set ({name}) has no labels, so no model can learn from it yet. "
+               "People with lived experience code a random sample of its posts on the Coding "
+               "page; the settled codes then come back here as the training set.")
+    if dataset is None or dataset.empty:
+        st.page_link("pages/data.py", label="Load posts on the Data page")
+        return
+    n = min(200, len(dataset))
+    if st.button(f"Start coding {n} random posts of it", type="primary", key="lab_start_coding"):
+        from stigma_core.coding import sampling
+        store = cached.coding_store(database_url())
+        project = f"Coding {name}"[:200]
+        if project not in store.projects():
+            store.create_project(project)
+            store.add_raters(project, ["R1", "R2", "R3"])
+        store.add_posts(project, sampling.draw_random(dataset["text"], n, seed=0))
+        state.put(state.CODING_PROJECT, project)
+        state.flash(f"Project {project!r} holds {n} random posts for raters R1, R2 and R3 "
+                    "(add or rename raters under Set up).")
+        st.switch_page("pages/coding.py")
 
 
 def load_form() -> None:
@@ -124,15 +149,16 @@ st.write("Train classifiers on the coded posts, compare them side by side, and d
          "advisory group how to trade missed stigmatising posts against false alarms.")
 state.show_flash()
 data = state.get(state.DATASET)
-with st.expander("Train models", expanded=state.get(state.RUN) is None):
-    if data is None or "label" not in data:
-        st.info("Load a coded training set (with a label column) on the Data page first.")
-    else:
+labelled = data is not None and "label" in data and data["label"].notna().any()
+if not labelled:
+    uncoded(data)
+else:
+    with st.expander("Train models", expanded=state.get(state.RUN) is None):
         train_form(data)
 with st.expander("Open a saved model"):
     load_form()
 training = state.get(state.RUN)
-if training is None:
+if training is None and labelled:
     st.info("No models trained in this session yet: press Train above (the quick grids "
             "with logistic regression and naive Bayes take seconds).")
 else:

@@ -7,18 +7,23 @@ import streamlit as st
 
 from dashboard import cached, charts, state
 from stigma_core import validation
+from stigma_core.coding import database_url
 from stigma_core.errors import CorpusError, ModelError
 
 SAMPLE = "A sample batch"
 UPLOAD = "My own batch"
+PROJECT = "A coding project"
 
 
 def choose_batch() -> tuple[pd.DataFrame, str] | None:
     """A sample batch or an uploaded one (text plus one column per rater), with its name."""
-    source = st.radio("Rater batch", [SAMPLE, UPLOAD], horizontal=True, key="val_source")
+    source = st.radio("Rater batch", [SAMPLE, UPLOAD, PROJECT], horizontal=True,
+                      key="val_source")
     if source == SAMPLE:
         name = st.selectbox("Sample batch", cached.SAMPLE_BATCHES, key="val_sample")
         return cached.read_sample_table(name), name
+    if source == PROJECT:
+        return coding_batch()
     uploaded = st.file_uploader("A batch with a text column and one column per rater",
                                 type=["csv", "tsv", "json", "jsonl", "parquet", "xlsx"],
                                 key="val_upload")
@@ -29,6 +34,24 @@ def choose_batch() -> tuple[pd.DataFrame, str] | None:
     except CorpusError as err:
         st.error(str(err))
         return None
+
+
+def coding_batch() -> tuple[pd.DataFrame, str] | None:
+    """The codes of a project on the Coding page: one column per rater (blind codes) and one
+    ``agree_<rater>`` column per rater's unblind reviews."""
+    store = cached.coding_store(database_url())
+    names = store.projects()
+    if not names:
+        st.info("No coding project yet: create one on the Coding page.")
+        return None
+    current = state.get(state.CODING_PROJECT)
+    name = st.selectbox("Coding project", names,
+                        index=names.index(current) if current in names else 0, key="val_project")
+    batch = store.rater_columns(name)
+    if batch.filter(like="rater_").notna().sum().sum() == 0:
+        st.info("Nobody has coded a post of this project yet.")
+        return None
+    return batch.drop(columns=["post_id"]), f"project_{name}"
 
 
 def blind(scored: pd.DataFrame, raters: list[str]) -> None:
@@ -53,7 +76,8 @@ def unblind(scored: pd.DataFrame, columns: list[str], batch_id: str) -> None:
     """Share of the model's calls each rater agreed with, when shown them."""
     st.subheader("Unblind validation")
     agree = st.multiselect("Columns where a rater said whether they agree with the model's call "
-                           "(yes/no, 1/0, agree/disagree)", columns, key=f"val_agree_{batch_id}")
+                           "(yes/no, 1/0, agree/disagree)", columns, key=f"val_agree_{batch_id}",
+                           default=[c for c in columns if c.startswith("agree_")])
     if not agree:
         st.caption("No agreement columns chosen: this batch was coded blind only.")
         return
@@ -103,7 +127,8 @@ if text_col != "text":
 try:
     scored = cached.score(state.get(state.MODEL_ID), batch, bundle)
     blind(scored, raters)
-    unblind(scored, [c for c in columns if c not in raters and c != text_col], batch_key)
+    unblind(scored, [c for c in columns if c not in raters and c != text_col
+                     and c not in ("drawn_by", "model_call")], batch_key)
     prevalence(scored, raters)
 except (CorpusError, ModelError) as err:
     st.error(str(err))

@@ -3,8 +3,9 @@ and hand the settled labels to Model lab as the training set."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
-from app_support import metric, open_app, texts
+from app_support import REPO, metric, open_app, texts
 from streamlit.testing.v1 import AppTest
 
 from stigma_core.coding import CodingStore
@@ -105,3 +106,43 @@ def test_two_raters_then_agreement_then_training_set(coding_db: str) -> None:
     how = store.final_labels("Pilot")["settled_by"].value_counts().to_dict()
     assert how == {"agreement": 3, "third rater": 6}
     assert at.session_state["dataset_name"] == "coding project Pilot"
+
+
+def test_an_unlabelled_training_set_leads_to_coding(coding_db: str, sample_dir) -> None:
+    posts = pd.read_csv(sample_dir / "train.csv")[["text"]].head(60)
+    at = open_app()
+    at.radio(key="data_source").set_value("My own file").run()
+    at.file_uploader(key="data_upload").set_value(
+        ("posts.csv", posts.to_csv(index=False).encode(), "text/csv")).run()
+    _submit(at, "Load with this mapping")
+    at.switch_page("pages/model_lab.py").run()
+    assert any("has no labels" in w for w in texts(at.warning))
+    assert not any(b.key == "lab_train" for b in at.button)
+    at.button(key="lab_start_coding").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    store = CodingStore(coding_db)
+    (project,) = store.projects()
+    assert project == "Coding posts.csv"
+    assert set(store.posts(project)["text"]) == set(posts["text"])
+    assert store.raters(project) == ["R1", "R2", "R3"]
+
+
+def test_validation_reads_codes_and_reviews_from_the_coding_database(coding_db: str) -> None:
+    from app_support import train_fast, use_model
+    sample = pd.read_csv(REPO / "sample_data" / "validation_batch_1.csv")
+    store = CodingStore(coding_db)
+    store.create_project("Check", verify_share=0.0)
+    store.add_raters("Check", ["A", "B"])
+    store.add_posts("Check", sample["text"].head(40))
+    truth = dict(zip(sample["text"].str.strip(), sample["rater_a"], strict=True))
+    for rater in ("A", "B"):
+        for item in store.queue("Check", rater):
+            store.save_code("Check", rater, item.assignment_id, int(truth[item.text]))
+    at = use_model(train_fast(open_app()))
+    at.switch_page("pages/validation.py").run()
+    at.radio(key="val_source").set_value("A coding project").run()
+    assert not at.exception and not at.error, texts(at.error)
+    table = at.dataframe[0].value
+    assert list(table["Pair"]) == ["model vs rater_A", "model vs rater_B", "rater_A vs rater_B"]
+    assert table["Kappa (95% CI)"].iloc[2].startswith("1 (")  # both coded as rater_a did
+    assert (table["Posts (n)"] == 40).all()
