@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) bench/speed.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/geo_speed.py
+	$(PY) bench/coding.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts
