@@ -27,7 +27,7 @@ from pathlib import Path
 from common import RESULTS, machine, utc_now, write_json
 from sqlalchemy import create_engine, text
 
-from stigma_core.coding import CodingStore
+from stigma_core.coding.store import CodingStore
 
 POSTS = 300
 RATERS = tuple(f"R{i:02d}" for i in range(10))

@@ -25,7 +25,7 @@ from dashboard import state
 from stigma_core import io
 
 if TYPE_CHECKING:
-    from stigma_core.coding import CodingStore
+    from stigma_core.coding.store import CodingStore
     from stigma_core.geo import ResolutionReport
     from stigma_core.models import TrainingRun
     from stigma_core.persist import ModelBundle
@@ -267,7 +267,7 @@ def bundle_error_rates(bundle: ModelBundle) -> tuple | None:
 @st.cache_resource(show_spinner=False)
 def coding_store(url: str) -> CodingStore:
     """The coding database (one connection pool per URL, shared by every browser session)."""
-    from stigma_core.coding import CodingStore
+    from stigma_core.coding.store import CodingStore
     return CodingStore(url)
 
 

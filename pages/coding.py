@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, state
-from stigma_core.coding import CODE_NAMES, DEFAULT_GUIDELINES, database_url, sampling
+from stigma_core.coding import sampling
+from stigma_core.coding.store import CODE_NAMES, DEFAULT_GUIDELINES, database_url
 from stigma_core.errors import CodingError, CorpusError
 from stigma_core.privacy import mask_pii
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import cached, charts, state
 from stigma_core import persist
-from stigma_core.coding import database_url
+from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.metrics import OperatingPoints, confusion_counts
 from stigma_core.models import CHOICE_RULE, FAMILIES, TrainingRun

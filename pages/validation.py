@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import cached, charts, state
 from stigma_core import validation
-from stigma_core.coding import database_url
+from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
 
 SAMPLE = "A sample batch"

@@ -1,13 +1,19 @@
-"""Command line: train a stigma model on a coded corpus, or score a corpus with one.
+"""Command line: train a stigma model, score a corpus with one, or measure how common stigma is.
 
     python -m stigma_core train --data coded.csv --text-col text --label-col label --out m.skops
     python -m stigma_core score --model m.skops --data posts.csv --text-col text --out scored.csv
+    python -m stigma_core prevalence --model m.skops --data posts.csv --text-col text \
+        [--coded coded.csv --coded-label-col code] [--by country] --out prevalence.json
 
 ``train`` writes the model file and, beside it, ``<model>.metrics.json``: every model's test
 metrics with 95% CIs, the chosen model and the rule that chose it, the engineered features'
 t-tests and the loading report. ``score`` writes the input rows, every column kept, plus
-``stigma_probability`` and ``stigma_predicted``. Progress goes to stderr; a problem with the
-user's input ends the run with one ``error: ...`` line on stderr and exit code 2.
+``stigma_probability`` and ``stigma_predicted``. ``prevalence`` writes the share of
+stigmatising posts, raw and corrected with a 95% CI, overall and by group (see
+``stigma_core.assisted.corpus_prevalence``): from a coded random sample of the corpus when
+``--coded`` is given, else from the model's own error rates with a warning when those may not
+hold for this corpus. Progress goes to stderr; a problem with the user's input ends the run
+with one ``error: ...`` line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -19,14 +25,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from stigma_core.assisted import DEFAULT_MIN_CODED, CodedPosts, corpus_prevalence, match_coded_posts
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.export import TABLE_FORMATS, mask_frame, write_table
-from stigma_core.io import load_corpus, read_table
+from stigma_core.io import load_corpus, read_codes, read_table
 from stigma_core.models import CHOICE_RULE, FAMILIES, GRIDS, TrainingRun, train_models
 from stigma_core.persist import ModelBundle, bundle_from_run, load_model, save_model, to_plain
-from stigma_core.scale import score_frame
+from stigma_core.scale import score_frame, score_texts
+from stigma_core.shift import is_synthetic_sample
 
 EXIT_USER_ERROR = 2
+UNMATCHED_GROUP = "(coded post not in the corpus, group not given)"
+"""Group of a coded post found neither in the corpus nor with a group of its own: it is
+left out of the group estimates (no corpus post has this group)."""
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -137,8 +151,116 @@ def _score(args: argparse.Namespace) -> None:
     print(f"Scored {len(scored):,} rows ({flagged:,} flagged as stigmatising) into {written}")
 
 
+def _column(frame: pd.DataFrame, name: str, file: str, role: str) -> pd.Series:
+    """Column ``name`` of a file, or a CorpusError listing the columns there are."""
+    if name not in frame.columns:
+        raise CorpusError(
+            f"'{file}' has no column '{name}' ({role}). Its columns are: "
+            f"{', '.join(map(str, frame.columns[:20]))}."
+        )
+    return frame[name]
+
+
+def _stripped_texts(values: pd.Series) -> pd.Series:
+    """Posts as stripped strings; missing or blank posts as <NA>."""
+    texts = values.astype("string").str.strip()
+    return texts.mask(texts == "")
+
+
+def _coded_posts(
+    args: argparse.Namespace, bundle: ModelBundle, texts: pd.Series, proba: np.ndarray,
+    groups: pd.Series | None,
+) -> CodedPosts:
+    """The coded posts of ``--coded``, matched to the corpus's posts by exact text.
+
+    All found: they count as known corpus posts (finite-population estimate). Any not found:
+    every coded post is used as a separate random sample from the same source, scored by the
+    model, with no post counted as known (see ``assisted.corpus_prevalence``).
+    """
+    if not args.coded_label_col:
+        raise CorpusError("--coded needs --coded-label-col, the column holding the codes "
+                          "(1 = stigmatising, 0 = not).")
+    raw = read_table(args.coded)
+    coded_texts = _stripped_texts(_column(raw, args.text_col, args.coded,
+                                          "the posts, named as in the corpus"))
+    codes = read_codes(_column(raw, args.coded_label_col, args.coded, "the codes"),
+                       args.coded_label_col)
+    missing = coded_texts.isna() | codes.isna()
+    if missing.any():
+        raise CorpusError(
+            f"{int(missing.sum())} rows of '{args.coded}' have no post or no code (first: row "
+            f"{int(np.flatnonzero(missing.to_numpy())[0]) + 2} of the file). Code every post "
+            "of the random sample, or remove the rows that were not coded."
+        )
+    labels = codes.to_numpy(dtype=int)
+    position = match_coded_posts(texts.tolist(), coded_texts.tolist())
+    found = position >= 0
+    if found.all():
+        return CodedPosts(labels=labels, index=position)
+    coded_proba = np.empty(len(labels))
+    coded_proba[found] = proba[position[found]]
+    coded_proba[~found] = score_texts(bundle, coded_texts[~found])
+    coded_groups = None
+    if groups is not None:
+        own = (raw[args.by].astype("string").to_numpy(dtype=object) if args.by in raw.columns
+               else np.full(len(labels), UNMATCHED_GROUP, dtype=object))
+        coded_groups = np.where(found, groups.to_numpy(dtype=object)[np.maximum(position, 0)],
+                                own)
+    return CodedPosts(labels=labels, proba=coded_proba, groups=coded_groups,
+                      unmatched=int((~found).sum()))
+
+
+def _check_json_output(path: str) -> None:
+    """Refuse an output name that is not .json, before any slow work."""
+    if Path(path).suffix.lower() != ".json":
+        raise CorpusError(f"Cannot write '{path}': the prevalence report is JSON; name the "
+                          "output file with .json.")
+
+
+def _prevalence(args: argparse.Namespace) -> None:
+    """The ``prevalence`` command."""
+    _check_json_output(args.out)
+    bundle = load_model(args.model)
+    _progress(0.0, f"Reading {args.data}")
+    raw = read_table(args.data)
+    texts = _stripped_texts(_column(raw, args.text_col, args.data, "the posts"))
+    groups = None if args.by is None else _column(raw, args.by, args.data, "the groups")
+    keep = texts.notna().to_numpy()
+    if not keep.any():
+        raise CorpusError(f"No row of '{args.data}' has a post in '{args.text_col}'.")
+    texts = texts[keep].reset_index(drop=True)
+    groups = None if groups is None else groups[keep].reset_index(drop=True)
+    proba = score_texts(bundle, texts, progress=_progress)
+    coded = None if args.coded is None else _coded_posts(args, bundle, texts, proba, groups)
+    _progress(1.0, "Comparing the corpus with the model's training data")
+    result = corpus_prevalence(bundle, proba, coded=coded, groups=groups, texts=texts,
+                               min_coded=args.min_coded, seed=args.seed)
+    result["corpus"] = {"file": Path(args.data).name, "rows": len(raw),
+                        "rows_without_text": int((~keep).sum())}
+    result["model"] = {"file": Path(args.model).name, "data": bundle.card.get("data"),
+                       "family": bundle.card.get("family"), "threshold": bundle.threshold,
+                       "synthetic_sample": is_synthetic_sample(bundle)}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(to_plain(result), indent=2, allow_nan=False) + "\n",
+                              encoding="utf-8")
+    _report_prevalence(result["overall"], args.out)
+
+
+def _report_prevalence(overall: dict[str, Any], out: str) -> None:
+    """The one-paragraph summary on stdout; the warning, if any, on stderr."""
+    if overall["corrected"] is None:
+        corrected = "no corrected share"
+    else:
+        corrected = (f"corrected {overall['corrected']:.1%} (95% CI {overall['ci_low']:.1%}-"
+                     f"{overall['ci_high']:.1%}; error rates from {overall['error_rates_from']})")
+    print(f"{overall['n']:,} posts: {overall['raw']:.1%} flagged by the model, {corrected}."
+          f"\nReport: {out}")
+    if overall["warning"]:
+        print(f"warning: {overall['warning']}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for ``train`` and ``score``."""
+    """The argument parser for ``train``, ``score`` and ``prevalence``."""
     parser = argparse.ArgumentParser(
         prog="python -m stigma_core",
         description="Train a mental-health stigma classifier, or score posts with one.",
@@ -177,6 +299,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the posts as they are (default: @handles, links and e-mails masked)",
     )
     score.set_defaults(handler=_score)
+    prevalence = commands.add_parser(
+        "prevalence", help="how common stigma is in a corpus, with an honest interval")
+    prevalence.add_argument("--model", required=True, help="model file written by 'train'")
+    prevalence.add_argument("--data", required=True, help="the corpus (csv, tsv, json, xlsx...)")
+    prevalence.add_argument("--text-col", required=True, help="column holding the posts")
+    prevalence.add_argument(
+        "--coded",
+        help="a random sample of the corpus's posts coded by people (text column named as in "
+        "the corpus); gives an interval that holds for this corpus",
+    )
+    prevalence.add_argument("--coded-label-col",
+                            help="column of codes in --coded (1/0, yes/no, true/false)")
+    prevalence.add_argument("--by", help="corpus column to split by (country, platform...)")
+    prevalence.add_argument(
+        "--min-coded", type=int, default=DEFAULT_MIN_CODED,
+        help=f"fewest coded posts a group needs for an estimate (default {DEFAULT_MIN_CODED})",
+    )
+    prevalence.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    prevalence.add_argument("--out", required=True, help="JSON report to write (e.g. out.json)")
+    prevalence.set_defaults(handler=_prevalence)
     return parser
 
 

@@ -668,6 +668,13 @@ def _binary(values: pd.Series, column: str, role: str, meaning: str) -> pd.Serie
     return values.map(codes).astype("Int64")
 
 
+def read_codes(values: pd.Series, column: str) -> pd.Series:
+    """People's stigma codes as nullable 0/1 (``Int64``; empty cells missing), read from the
+    usual spellings: 1/0, yes/no, true/false, stigma/not stigma... ``CorpusError`` naming the
+    values that say neither."""
+    return _binary(values, column, "code", "stigmatising (1) or not (0)")
+
+
 def _check_label_classes(labels: pd.Series, column: str, notes: list[str]) -> None:
     """CorpusError when every coded post has the same label; a note when none is coded."""
     classes = labels.dropna().unique()

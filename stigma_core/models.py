@@ -285,6 +285,9 @@ class TrainingRun:
     X_test: pd.DataFrame
     y_test: np.ndarray
     n_train: int
+    X_train: pd.DataFrame | None = None
+    """The training split's posts (``text``), aligned with every result's ``oof_proba``; the
+    model card's training profile is built from them (numbers only, never the text)."""
 
     @property
     def chosen(self) -> str:
@@ -524,4 +527,5 @@ def train_models(
         X_test=X_test,
         y_test=y_test,
         n_train=len(y_train),
+        X_train=X_train,
     )

@@ -27,8 +27,9 @@ from sklearn.pipeline import Pipeline
 
 from stigma_core.errors import ModelError
 from stigma_core.metrics import evaluate
-from stigma_core.models import CHOICE_RULE, TrainingRun
+from stigma_core.models import CHOICE_RULE, ModelResult, TrainingRun
 from stigma_core.prevalence import error_rates
+from stigma_core.shift import looks_like_sample, training_profile
 
 FORMAT = "stigma-lens-model"
 FORMAT_VERSION = 1
@@ -120,8 +121,11 @@ def bundle_from_run(
     ``threshold`` overrides the family's own (set by the choice rule), e.g. the one an advisory
     group chose with the cost slider; the test metrics are then measured again at it. The card
     always holds the out-of-fold error rates (TPR, FPR) at the bundle's threshold, which the
-    corrected prevalence needs. ``card_extra`` adds to (or overrides) the card, e.g.
-    ``{"data": "coded_posts.csv"}``.
+    corrected prevalence needs. When the run kept its training posts (``run.X_train``) the card
+    also holds ``training_profile`` (numbers per training post, never text: see
+    ``shift.training_profile``), which lets ``shift.similarity`` check a corpus against it, and
+    ``synthetic_sample`` (True when most training posts are the app's synthetic sample posts).
+    ``card_extra`` adds to (or overrides) the card, e.g. ``{"data": "coded_posts.csv"}``.
     """
     name = family or run.chosen
     if name not in run.results:
@@ -154,11 +158,23 @@ def bundle_from_run(
         "selected_features": run.selected_features,
         "notes": run.notes,
         "versions": library_versions(),
+        **_training_data_facts(run, result),
         **(card_extra or {}),
     }
     return ModelBundle(
         pipeline=result.pipeline, threshold=cut, metrics=to_plain(measured), card=to_plain(card)
     )
+
+
+def _training_data_facts(run: TrainingRun, result: ModelResult) -> dict[str, Any]:
+    """Card entries about the training posts: the numbers-only profile and the sample flag."""
+    if run.X_train is None or len(run.X_train) != len(result.oof_proba):
+        return {}
+    texts = run.X_train["text"].astype(str).tolist()
+    return {
+        "synthetic_sample": looks_like_sample(texts),
+        "training_profile": training_profile(texts, result.oof_proba, seed=run.seed),
+    }
 
 
 def to_bytes(bundle: ModelBundle) -> bytes:

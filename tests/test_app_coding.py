@@ -8,7 +8,7 @@ import pytest
 from app_support import REPO, metric, open_app, texts
 from streamlit.testing.v1 import AppTest
 
-from stigma_core.coding import CodingStore
+from stigma_core.coding.store import CodingStore
 
 
 @pytest.fixture

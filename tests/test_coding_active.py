@@ -70,6 +70,5 @@ def test_random_draw_and_minutes() -> None:
     drawn = sampling.draw_random(texts, 20, seed=4, exclude=["t0"])
     assert len(drawn) == 20 == len(set(drawn)) and "t0" not in drawn and "" not in drawn
     assert drawn == sampling.draw_random(texts, 20, seed=4, exclude=["t0"])
-    assert sampling.coding_minutes(200) == 40
     with pytest.raises(CodingError):
         sampling.draw_random(["a"], 3, exclude=["a"])

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from stigma_core.coding import CodingStore, settle
-from stigma_core.coding.store import database_url, picked_for_verification
+from stigma_core.coding.store import CodingStore, database_url, picked_for_verification, settle
 from stigma_core.errors import CodingError
 
 POSTS = [f"post number {i} about someone's mental health" for i in range(40)]

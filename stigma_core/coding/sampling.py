@@ -6,7 +6,7 @@ the one place that draw happens (seeded, so it can be repeated and reported).
 
 from __future__ import annotations
 
-import math
+import hashlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -16,6 +16,14 @@ from stigma_core.errors import CodingError
 
 SECONDS_PER_CODE = 6.0
 """Typical seconds a rater takes to read and code one short post."""
+RATERS_PER_POST = 2
+
+
+def post_key(text: str) -> str:
+    """A post's identity: SHA-256 of its text, surrounding spaces ignored. Lets a coding
+    project refuse repeats and a model file say which posts it trained on, without holding
+    the text."""
+    return hashlib.sha256(str(text).strip().encode("utf-8")).hexdigest()
 
 
 def draw_random(texts: Sequence[str], n: int, *, seed: int = 0,
@@ -33,9 +41,8 @@ def draw_random(texts: Sequence[str], n: int, *, seed: int = 0,
     return pool.iloc[np.sort(picked)].tolist()
 
 
-def coding_minutes(n_posts: int, raters_per_post: int = 2,
-                   seconds_per_code: float = SECONDS_PER_CODE) -> int:
-    """Minutes of rater time to code ``n_posts`` (each by ``raters_per_post`` raters), rounded
-    up to 5; about 40 minutes for 200 posts and two raters, shared between them."""
-    minutes = n_posts * raters_per_post * seconds_per_code / 60
-    return int(5 * math.ceil(minutes / 5))
+def coding_minutes(n_posts: int, *, seconds_per_post: float = SECONDS_PER_CODE,
+                   raters: int = RATERS_PER_POST) -> int:
+    """About how many minutes of rater time ``n_posts`` posts take, each coded by ``raters``
+    people (200 posts, two raters: about 40 minutes)."""
+    return round(n_posts * seconds_per_post * raters / 60)

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stigma_core.coding.sampling import post_key as text_hash
 from stigma_core.coding.schema import (
     FIRST_REVIEW_SLOT,
     PRIMARY_SLOTS,
@@ -142,11 +143,6 @@ class Item:
     text: str
     role: str
     model_call: int | None = None
-
-
-def text_hash(text_value: str) -> str:
-    """The post's identity within a project (exact text, surrounding spaces ignored)."""
-    return hashlib.sha256(text_value.strip().encode("utf-8")).hexdigest()
 
 
 def picked_for_verification(seed: int, post_id: int, share: float) -> bool:
