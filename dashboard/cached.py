@@ -299,3 +299,44 @@ def suggestions(candidates: pd.Series, coded_texts: pd.Series, coded_labels: pd.
     """The next posts to code, by the quick model's uncertainty and diversity."""
     from stigma_core.coding import active
     return active.suggest_posts(candidates, coded_texts, coded_labels, n)
+
+
+def coded_samples(corpus_texts: pd.Series) -> dict[str, pd.DataFrame]:
+    """Coding projects holding settled, randomly drawn posts of this corpus: project name ->
+    its coded random sample (``text``, ``label``). Read fresh on every run: raters may be
+    coding at this moment."""
+    from stigma_core.coding.store import database_url
+    store = coding_store(database_url())
+    corpus = set(corpus_texts.astype(str).str.strip())
+    samples = {}
+    for name in store.projects():
+        settled = store.training_set(name)
+        random = settled[(settled["drawn_by"] == "random")
+                         & settled["text"].str.strip().isin(corpus)]
+        if len(random):
+            samples[name] = random[["text", "label"]].astype({"label": int}).reset_index(
+                drop=True)
+    return samples
+
+
+@st.cache_data(show_spinner="Comparing the corpus with the model's training data…",
+               max_entries=8)
+def similarity(model_id: str, texts: pd.Series, _bundle: ModelBundle) -> dict:
+    """How alike the corpus is to the model's training posts (``shift.similarity``)."""
+    from stigma_core import shift
+    return shift.similarity(_bundle, texts).as_dict()
+
+
+@st.cache_data(show_spinner="Estimating prevalence from the coded sample…", max_entries=8)
+def coded_prevalence(model_id: str, scored: pd.DataFrame, coded: pd.DataFrame,
+                     training: pd.DataFrame | None, by: str | None,
+                     _bundle: ModelBundle) -> dict:
+    """Prevalence from a coded random sample of the corpus (PPI, cross-fitted when the model
+    trained on the coded posts), overall and by ``by``."""
+    from stigma_core import crossfit
+    labelled = None if training is None else training[training["label"].notna()]
+    return crossfit.coded_sample_prevalence(
+        _bundle, scored["text"], scored["stigma_predicted"], coded["text"], coded["label"],
+        train_texts=None if labelled is None else labelled["text"],
+        train_labels=None if labelled is None else labelled["label"].astype(int),
+        groups=None if by is None else scored[by])

@@ -6,20 +6,32 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, state
-from stigma_core import geo
+from stigma_core import geo, shift
+from stigma_core.coding import sampling
+from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.metrics import OperatingPoints
 
 QUICK_FAMILY = "logistic_regression"
+CARD_SOURCE = "The model's own error rates (measured on its training data)"
+CODED_PREFIX = "A coded random sample of this corpus: "
+SAMPLE_SIZE = 200
 
 
 def quick_model() -> None:
     """Offer one click to train the quick default model when none is chosen yet."""
-    st.info("No model is chosen yet. Train and compare models in Model lab, or start with the "
-            "quick default model here (takes a few seconds).")
     dataset = state.get(state.DATASET)
-    if not st.button("Train the quick default model (logistic regression)", type="primary",
-                     key="prev_quick", disabled=dataset is None or "label" not in dataset):
+    name = state.get(state.DATASET_NAME) or ""
+    demo = name.startswith("sample ")
+    st.info("No model is chosen yet. Train and compare models in Model lab, or start with the "
+            "quick default model here (takes a few seconds)." + (
+                " It would learn from the synthetic sample posts: fine for a demonstration, "
+                "but not a model of real text. For real posts, code some on the Coding page "
+                "first." if demo else ""))
+    label = ("Train the quick demo model on the synthetic sample" if demo else
+             "Train the quick default model (logistic regression)")
+    if not st.button(label, type="primary", key="prev_quick",
+                     disabled=dataset is None or "label" not in dataset):
         st.stop()
     run = cached.train(dataset, (QUICK_FAMILY,), "fast", 0)
     result = run.results[QUICK_FAMILY]
@@ -33,21 +45,102 @@ def quick_model() -> None:
     st.rerun()
 
 
+def error_source(scored: pd.DataFrame) -> dict | None:
+    """Where the correction's error rates come from: a coded random sample of this corpus
+    (prediction-powered, valid for any corpus) or the model's own; returns the coded-sample
+    result, or None when the model's own rates are used (with the similarity check)."""
+    bundle = state.get(state.MODEL)
+    if shift.is_synthetic_sample(bundle):
+        st.warning("This model was trained on the synthetic sample posts, not on real text: "
+                   "use it to try the dashboard, not to measure real posts.")
+    samples = cached.coded_samples(scored["text"])
+    options = [CARD_SOURCE] + [f"{CODED_PREFIX}{name} ({len(frame)} coded posts)"
+                               for name, frame in samples.items()]
+    choice = st.radio("Correct for the model's errors using", options,
+                      index=len(options) - 1, key="prev_source")
+    if choice == CARD_SOURCE:
+        similar(scored, bundle)
+        return None
+    name = list(samples)[options.index(choice) - 1]
+    try:
+        return cached.coded_prevalence(state.get(state.MODEL_ID), scored, samples[name],
+                                       state.get(state.DATASET), None, bundle)
+    except CorpusError as err:
+        st.error(str(err))
+        return None
+
+
+def similar(scored: pd.DataFrame, bundle: object) -> None:
+    """Is the corpus like the model's training data? If not, say so and offer coding."""
+    found = cached.similarity(state.get(state.MODEL_ID), scored["text"], bundle)
+    if found["auc"] is not None:
+        auc = charts.ci_text(found["auc"], found["ci_low"], found["ci_high"])
+        st.caption(f"Is this corpus like the model's training data? **{found['verdict']}** — a "
+                   f"classifier tells them apart with AUC {auc} (0.5 = not at all; n = "
+                   f"{found['n_corpus']:,} corpus and {found['n_training']:,} training posts).")
+    if not (found["warning"] or found["verdict"] != "alike"):
+        return
+    st.warning(f"{found['warning'] or found['detail']} The corrected share below uses error "
+               "rates measured on the model's training data, and they only carry over to posts "
+               f"like those. Code {SAMPLE_SIZE} random posts of this corpus (about "
+               f"{sampling.coding_minutes(SAMPLE_SIZE)} minutes for two raters) for an "
+               "interval that holds here.")
+    if st.button(f"Start coding {SAMPLE_SIZE} random posts of this corpus",
+                 key="prev_code_sample"):
+        store = cached.coding_store(database_url())
+        project = f"Prevalence check: {state.get(state.CORPUS_NAME)}"[:200]
+        if project not in store.projects():
+            store.create_project(project)
+            store.add_raters(project, ["R1", "R2", "R3"])
+        existing = store.posts(project)["text"]
+        store.add_posts(project, sampling.draw_random(scored["text"], SAMPLE_SIZE,
+                                                      exclude=existing))
+        state.put(state.CODING_PROJECT, project)
+        state.flash(f"Project {project!r} holds {SAMPLE_SIZE} random posts of the corpus for "
+                    "raters R1, R2 and R3; when they are coded, Prevalence uses them.")
+        st.switch_page("pages/coding.py")
+
+
+def coded_overview(result: dict) -> None:
+    """The prevalence from the coded sample: estimate, interval, where it comes from."""
+    overall = result["overall"]
+    coded = result["coded"]
+    a, b, c = st.columns(3)
+    a.metric("Posts scored", f"{overall['n']:,}")
+    b.metric("Flagged by the model (raw)", f"{overall['raw']:.1%}")
+    b.caption("What the model alone says; it leans toward its own errors.")
+    c.metric("From the coded sample", f"{overall['corrected']:.1%}")
+    interval = charts.ci_text(overall["corrected"], overall["ci_low"], overall["ci_high"],
+                              percent=True)
+    c.caption(f"With 95% CI: {interval}; n = {overall['n']:,} posts, {coded['n_coded']} coded "
+              "posts")
+    if overall["warning"]:
+        st.warning(overall["warning"])
+    st.caption(f"Read the figure from the coded sample: people coded a random sample of this "
+               f"corpus ({coded['n_coded']} posts: {coded['coded_share']:.1%} stigmatising), and "
+               f"the model's scores on every post narrow the interval (prediction-powered "
+               f"inference). Scores from {result['scoring']}.")
+
+
 def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bool) -> None:
     """Overall prevalence, with and without retweets, and by platform."""
     table = cached.prevalence_table(scored, None, rates, min_n, distinct)
     row = charts.estimate_columns(table).iloc[0]
-    a, b, c = st.columns(3)
-    a.metric("Posts scored", f"{int(row['n']):,}")
-    for column, name, label in ((b, "raw", "Flagged by the model (raw)"),
-                                (c, "corrected", "Corrected for its errors")):
-        column.metric(label, "—" if pd.isna(row[name]) else f"{row[name]:.1%}")
-        interval = charts.ci_text(row[name], row[name + "_ci_low"], row[name + "_ci_high"],
-                                  percent=True)
-        column.caption(f"With 95% CI: {interval}; n = {int(row['n']):,}")
-    if row["warning"]:
-        st.warning(row["warning"])
-    st.caption(row["note"])
+    coded = error_source(scored)
+    if coded is not None:
+        coded_overview(coded)
+    else:
+        a, b, c = st.columns(3)
+        a.metric("Posts scored", f"{int(row['n']):,}")
+        for column, name, label in ((b, "raw", "Flagged by the model (raw)"),
+                                    (c, "corrected", "Corrected for its errors")):
+            column.metric(label, "—" if pd.isna(row[name]) else f"{row[name]:.1%}")
+            interval = charts.ci_text(row[name], row[name + "_ci_low"], row[name + "_ci_high"],
+                                      percent=True)
+            column.caption(f"With 95% CI: {interval}; n = {int(row['n']):,}")
+        if row["warning"]:
+            st.warning(row["warning"])
+        st.caption(row["note"])
     if "is_retweet" in scored:
         retweets = cached.retweet_table(scored, rates, min_n, distinct)
         st.plotly_chart(charts.share_bars(retweets, "With and without retweets", "Posts",

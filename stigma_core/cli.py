@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from stigma_core.assisted import DEFAULT_MIN_CODED, CodedPosts, corpus_prevalence, match_coded_posts
+from stigma_core.crossfit import trained_on
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.export import TABLE_FORMATS, mask_frame, write_table
 from stigma_core.io import load_corpus, read_codes, read_table
@@ -38,6 +39,8 @@ from stigma_core.scale import score_frame, score_texts
 from stigma_core.shift import is_synthetic_sample
 
 EXIT_USER_ERROR = 2
+BULKY_CARD_ENTRIES = ("training_profile", "training_keys")
+"""Card entries kept in the model file but not repeated in the readable metrics report."""
 UNMATCHED_GROUP = "(coded post not in the corpus, group not given)"
 """Group of a coded post found neither in the corpus nor with a group of its own: it is
 left out of the group estimates (no corpus post has this group)."""
@@ -92,7 +95,7 @@ def training_report(
             "feature_tests": run.feature_table.reset_index().to_dict(orient="records"),
             "notes": run.notes,
             "load_report": load_report,
-            "card": bundle.card,
+            "card": {k: v for k, v in bundle.card.items() if k not in BULKY_CARD_ENTRIES},
         }
     )
 
@@ -193,6 +196,7 @@ def _coded_posts(
             "of the random sample, or remove the rows that were not coded."
         )
     labels = codes.to_numpy(dtype=int)
+    _refuse_training_posts(bundle, coded_texts, args.coded)
     position = match_coded_posts(texts.tolist(), coded_texts.tolist())
     found = position >= 0
     if found.all():
@@ -208,6 +212,19 @@ def _coded_posts(
                                 own)
     return CodedPosts(labels=labels, proba=coded_proba, groups=coded_groups,
                       unmatched=int((~found).sum()))
+
+
+def _refuse_training_posts(bundle: ModelBundle, coded_texts: pd.Series, file: str) -> None:
+    """A model is no judge of its own training posts: coded posts it trained on would make
+    the interval too narrow, so they are refused with what to do instead."""
+    seen = trained_on(bundle, coded_texts.tolist())
+    if seen.any():
+        raise CorpusError(
+            f"{int(seen.sum())} of the {len(seen)} coded posts in '{file}' were used to train "
+            "this model, so they cannot measure its errors. Give --coded posts the model never "
+            "saw (e.g. a fresh random sample), or use the dashboard's Prevalence page, which "
+            "refits the model leaving each coded post out (cross-fitting)."
+        )
 
 
 def _check_json_output(path: str) -> None:

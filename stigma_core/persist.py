@@ -25,6 +25,7 @@ import numpy as np
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 
+from stigma_core.coding.sampling import post_keys
 from stigma_core.errors import ModelError
 from stigma_core.metrics import evaluate
 from stigma_core.models import CHOICE_RULE, ModelResult, TrainingRun
@@ -124,7 +125,9 @@ def bundle_from_run(
     corrected prevalence needs. When the run kept its training posts (``run.X_train``) the card
     also holds ``training_profile`` (numbers per training post, never text: see
     ``shift.training_profile``), which lets ``shift.similarity`` check a corpus against it, and
-    ``synthetic_sample`` (True when most training posts are the app's synthetic sample posts).
+    ``synthetic_sample`` (True when most training posts are the app's synthetic sample posts)
+    and ``training_keys`` (short hashes of the training posts, so a coded sample can tell
+    which of its posts the model trained on: ``crossfit``).
     ``card_extra`` adds to (or overrides) the card, e.g. ``{"data": "coded_posts.csv"}``.
     """
     name = family or run.chosen
@@ -173,6 +176,7 @@ def _training_data_facts(run: TrainingRun, result: ModelResult) -> dict[str, Any
     texts = run.X_train["text"].astype(str).tolist()
     return {
         "synthetic_sample": looks_like_sample(texts),
+        "training_keys": post_keys(texts),
         "training_profile": training_profile(texts, result.oof_proba, seed=run.seed),
     }
 

@@ -31,10 +31,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_dashboard(port: int, log_path: Path, home: Path | None = None) -> subprocess.Popen:
+def start_dashboard(port: int, log_path: Path, home: Path | None = None,
+                    env: dict[str, str] | None = None) -> subprocess.Popen:
     """`streamlit run app.py` headless on `port`, output to `log_path`.
 
-    `home` replaces $HOME for the server, and with it Streamlit's disk cache (~/.streamlit).
+    `home` replaces $HOME for the server, and with it Streamlit's disk cache (~/.streamlit);
+    `env` adds variables (e.g. STIGMA_CODING_DB, the coding database to use).
     """
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
@@ -44,7 +46,7 @@ def start_dashboard(port: int, log_path: Path, home: Path | None = None) -> subp
     log = log_path.open("w")
     return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                 **({"HOME": str(home)} if home else {})})
+                                 **({"HOME": str(home)} if home else {}), **(env or {})})
 
 
 def wait_healthy(process: subprocess.Popen, url: str, timeout: float = START_TIMEOUT_S) -> float:

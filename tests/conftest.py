@@ -14,6 +14,21 @@ REAL_CORPUS = SHARED_DATA / "mhstigma_interview_train.csv"
 SAMPLE_DATA = REPO / "sample_data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_coding_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test codes into a throw-away SQLite file, never the user's own database (a test
+    may point STIGMA_CODING_DB elsewhere with monkeypatch)."""
+    saved = {key: os.environ.get(key) for key in ("STIGMA_CODING_DB", "DATABASE_URL")}
+    os.environ["STIGMA_CODING_DB"] = str(tmp_path_factory.mktemp("coding") / "coding.sqlite")
+    os.environ.pop("DATABASE_URL", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def real_corpus_path() -> Path:
     """Path to MHStigmaInterview (train split); skip when absent, fail under CI=true."""

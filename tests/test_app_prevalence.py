@@ -23,8 +23,10 @@ def scored() -> object:
 def test_first_visit_offers_the_quick_model_and_trains_nothing_by_itself() -> None:
     at = open_app("pages/prevalence.py")
     assert state.MODEL not in at.session_state
-    assert at.button(key="prev_quick").label.startswith("Train the quick default model")
+    assert at.button(key="prev_quick").label == ("Train the quick demo model on the "
+                                                 "synthetic sample")
     assert "No model is chosen yet" in at.info[0].value
+    assert "not a model of real text" in at.info[0].value
     assert not at.metric
 
 
@@ -32,6 +34,8 @@ def test_quick_model_scores_the_corpus_with_raw_and_corrected_shares(scored: obj
     at = scored
     corpus = at.session_state[state.CORPUS]
     assert "logistic_regression (quick default)" in sidebar_text(at)
+    assert any("trained on the synthetic sample posts, not on real text" in w
+               for w in texts(at.warning))
     assert metric(at, "Posts scored") == f"{len(corpus):,}"
     raw = float(metric(at, "Flagged by the model (raw)").rstrip("%"))
     corrected = float(metric(at, "Corrected for its errors").rstrip("%"))

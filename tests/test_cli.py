@@ -320,6 +320,19 @@ def test_prevalence_errors(capsys, trained, tmp_path, sample_dir, coded_sample) 
     assert not out.exists()
 
 
+def test_prevalence_refuses_coded_posts_the_model_trained_on(capsys, trained, tmp_path,
+                                                              sample_dir) -> None:
+    train = pd.read_csv(sample_dir / "train.csv").head(100)
+    coded = tmp_path / "coded_from_training.csv"
+    train[["text", "label"]].to_csv(coded, index=False)
+    out = tmp_path / "p.json"
+    message = _error_of(capsys, "prevalence", "--model", trained, "--data",
+                        sample_dir / "train.csv", "--text-col", "text", "--coded", coded,
+                        "--coded-label-col", "label", "--out", out)
+    assert "were used to train this model" in message and "cross-fitting" in message
+    assert not out.exists()
+
+
 @pytest.mark.real_data
 def test_prevalence_on_real_text_holds_with_a_coded_sample(tmp_path, sample_dir,
                                                           real_corpus_path) -> None:

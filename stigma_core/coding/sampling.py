@@ -26,6 +26,12 @@ def post_key(text: str) -> str:
     return hashlib.sha256(str(text).strip().encode("utf-8")).hexdigest()
 
 
+def post_keys(texts: Iterable[object], length: int = 16) -> list[str]:
+    """Short keys (the first ``length`` hex digits of ``post_key``; 16 = 64 bits, no
+    collisions in practice) for many posts: what a model card keeps of its training posts."""
+    return [post_key(str(t))[:length] for t in texts]
+
+
 def draw_random(texts: Sequence[str], n: int, *, seed: int = 0,
                 exclude: Iterable[str] = ()) -> list[str]:
     """``n`` distinct posts drawn at random (seeded) from ``texts``, leaving out ``exclude``
