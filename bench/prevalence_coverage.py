@@ -40,6 +40,7 @@ from ppi_py import ppi_mean_ci
 from sklearn.model_selection import GroupShuffleSplit
 
 from stigma_core.assisted import assisted_prevalence, corpus_prevalence
+from stigma_core.crossfit import cross_fitted_scores
 from stigma_core.metrics import wilson_interval
 from stigma_core.models import train_models
 from stigma_core.persist import ModelBundle, bundle_from_run
@@ -199,12 +200,42 @@ def real_draws(
 # --- main -----------------------------------------------------------------------------------
 
 
+def coding_loop_draws(real: pd.DataFrame, n_draws: int) -> dict[str, Any]:
+    """The in-app loop: 200 random posts of a real 829-post corpus are coded, the model is
+    trained on exactly those, and prevalence comes from the same posts. Cross-fitting (the
+    library) against the naive reuse of the model's own scores on its training posts."""
+    rng = np.random.default_rng(SEED + 1)
+    hits: dict[str, list[bool]] = {"cross-fitted": [], "naive in-sample": []}
+    widths: dict[str, list[float]] = {"cross-fitted": [], "naive in-sample": []}
+    for draw in range(n_draws):
+        corpus = real.iloc[rng.choice(len(real), REAL_CORPUS, replace=False)].reset_index(
+            drop=True).rename(columns={"stigma": "label"})
+        index = rng.choice(len(corpus), N_CODED, replace=False)
+        coded = corpus.iloc[index]
+        run = train_models(coded[["text", "label"]], ["logistic_regression"], grid="fast",
+                           seed=draw)
+        bundle = bundle_from_run(run)
+        coded_scores, corpus_scores = cross_fitted_scores(
+            bundle, coded["text"], coded["label"], coded["text"], corpus["text"], seed=draw)
+        truth = corpus["label"].mean()
+        full = score_texts(bundle, corpus["text"])
+        for name, (all_scores, own) in {"cross-fitted": (corpus_scores, coded_scores),
+                                        "naive in-sample": (full, full[index])}.items():
+            found = assisted_prevalence(all_scores, coded["label"], own, coded_index=index)
+            hits[name].append(found.ci_low <= truth <= found.ci_high)
+            widths[name].append(found.width)
+    return {"draws": n_draws, "coded_posts": N_CODED, "corpus_posts": REAL_CORPUS,
+            "methods": {name: summarise(hits[name], widths[name]) for name in hits}}
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", type=int, default=2_000,
                         help="simulated corpora (default 2000; at least 200)")
     parser.add_argument("--draws", type=int, default=1_000,
                         help="real-text draws (default 1000; figures for the first 5, 50, all)")
+    parser.add_argument("--loop-draws", type=int, default=100,
+                        help="coding-loop draws: model trained on the coded sample (default 100)")
     parser.add_argument("--out", default=str(RESULTS / "coverage.json"))
     return parser.parse_args(argv)
 
@@ -225,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                             "real half")
     other_half = real.iloc[other_rows].reset_index(drop=True)
     trained_on_real = real_draws(real_model, other_half, args.draws, with_card_correction=True)
+    loop = coding_loop_draws(real, args.loop_draws)
     checks = {
         "sample model vs sample corpus": similarity(sample_model, sample_corpus),
         "sample model vs real corpus": similarity(sample_model, real["text"]),
@@ -245,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "real_text_model_trained_on_other_real_participants": {
             "train_posts": len(train_rows), "corpus_pool_posts": len(other_rows),
             **trained_on_real},
+        "real_text_model_trained_on_the_coded_sample": loop,
         "similarity": {name: {"verdict": s.verdict, "auc": s.auc, "ci_low": s.ci_low,
                               "ci_high": s.ci_high, "most_different": list(s.most_different)}
                        for name, s in checks.items()},
@@ -270,6 +303,10 @@ def print_summary(result: dict[str, Any]) -> None:
             for name, figures in part[window].items():
                 print(f"  {window:<7} {name:<16} coverage {figures['coverage']:.3f}  width "
                       f"{figures['mean_width']:.3f}")
+    loop = result["real_text_model_trained_on_the_coded_sample"]
+    for name, figures in loop["methods"].items():
+        print(f"coding loop ({loop['draws']} draws) {name:<16} coverage "
+              f"{figures['coverage']:.3f}  width {figures['mean_width']:.3f}")
     for name, s in result["similarity"].items():
         print(f"Similarity {name}: {s['verdict']} (AUC {s['auc']:.3f}, "
               f"{s['ci_low']:.3f}-{s['ci_high']:.3f})")

@@ -56,18 +56,20 @@ def error_source(scored: pd.DataFrame) -> dict | None:
     samples = cached.coded_samples(scored["text"])
     options = [CARD_SOURCE] + [f"{CODED_PREFIX}{name} ({len(frame)} coded posts)"
                                for name, frame in samples.items()]
+    # keyed by the samples on offer, so a newly coded sample becomes the default choice
     choice = st.radio("Correct for the model's errors using", options,
-                      index=len(options) - 1, key="prev_source")
+                      index=len(options) - 1, key=f"prev_source_{len(samples)}")
     if choice == CARD_SOURCE:
         similar(scored, bundle)
         return None
     name = list(samples)[options.index(choice) - 1]
     try:
-        return cached.coded_prevalence(state.get(state.MODEL_ID), scored, samples[name],
-                                       state.get(state.DATASET), None, bundle)
+        result = cached.coded_prevalence(state.get(state.MODEL_ID), scored, samples[name],
+                                         state.get(state.DATASET), None, bundle)
     except CorpusError as err:
         st.error(str(err))
         return None
+    return {**result, "sample": samples[name]}
 
 
 def similar(scored: pd.DataFrame, bundle: object) -> None:
@@ -122,6 +124,29 @@ def coded_overview(result: dict) -> None:
                f"inference). Scores from {result['scoring']}.")
 
 
+def coded_groups(scored: pd.DataFrame, result: dict) -> None:
+    """The coded-sample estimate by platform and by country, where the sample allows."""
+    for by, title in (("platform", "By platform"), ("country", "By country")):
+        if by not in scored:
+            continue
+        table = cached.coded_prevalence(state.get(state.MODEL_ID), scored, result["sample"],
+                                        state.get(state.DATASET), by, state.get(state.MODEL))
+        rows = pd.DataFrame(table["groups"])
+        if rows.empty:
+            continue
+        st.markdown(f"**{title}, from the coded sample**")
+        st.dataframe(pd.DataFrame({
+            title.split()[-1].capitalize(): rows["group"],
+            "Posts (n)": rows["n"],
+            "Flagged by the model": rows["raw"].map(lambda v: f"{v:.1%}"),
+            "From the coded sample (95% CI)": [
+                charts.ci_text(v, lo, hi, percent=True) for v, lo, hi in
+                zip(rows["corrected"], rows["ci_low"], rows["ci_high"], strict=True)],
+            "Coded posts": rows["error_rates_from"].str.extract(r"n = (\d+)")[0],
+            "Note": rows["warning"],
+        }), hide_index=True)
+
+
 def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bool) -> None:
     """Overall prevalence, with and without retweets, and by platform."""
     table = cached.prevalence_table(scored, None, rates, min_n, distinct)
@@ -129,6 +154,7 @@ def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bo
     coded = error_source(scored)
     if coded is not None:
         coded_overview(coded)
+        coded_groups(scored, coded)
     else:
         a, b, c = st.columns(3)
         a.metric("Posts scored", f"{int(row['n']):,}")

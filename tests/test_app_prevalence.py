@@ -145,3 +145,40 @@ def test_an_unstable_correction_is_shown_as_a_warning(scored: object) -> None:
     finally:
         at.session_state[state.MODEL] = bundle
         at.run()
+
+
+def test_a_coded_random_sample_of_the_corpus_gives_the_estimate(tmp_path, monkeypatch) -> None:
+    from stigma_core.coding import sampling
+    from stigma_core.coding.store import CodingStore
+    monkeypatch.setenv("STIGMA_CODING_DB", str(tmp_path / "coding.sqlite"))
+    at = open_app("pages/prevalence.py")
+    at.button(key="prev_quick").click().run()
+    corpus = at.session_state[state.CORPUS]
+    store = CodingStore(f"sqlite:///{tmp_path / 'coding.sqlite'}")
+    store.create_project("Check", verify_share=0.0)
+    store.add_raters("Check", ["A", "B"])
+    drawn = sampling.draw_random(corpus["text"], 120, seed=3)
+    store.add_posts("Check", drawn)
+    rule = {t: int(any(w in t.lower() for w in ("dangerous", "crazy", "weak", "psycho")))
+            for t in drawn}
+    for rater in ("A", "B"):
+        for item in store.queue("Check", rater):
+            store.save_code("Check", rater, item.assignment_id, rule[item.text])
+    at.run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.radio(key="prev_source_1").value.startswith("A coded random sample of this corpus")
+    estimate = float(metric(at, "From the coded sample").rstrip("%")) / 100
+    share = sum(rule.values()) / len(rule)
+    assert abs(estimate - share) < 0.1  # the coded share, sharpened by the model
+    caption = next(c for c in texts(at.caption) if c.startswith("With 95% CI"))
+    assert "120 coded posts" in caption
+    tables = [d.value for d in at.dataframe]
+    by_platform = next(t for t in tables if "From the coded sample (95% CI)" in t.columns)
+    assert set(by_platform["Platform"]) <= set(corpus["platform"].dropna())
+    assert by_platform["Coded posts"].astype(int).sum() == 120
+    # the model's own error rates are still one click away, with the similarity check
+    at.radio(key="prev_source_1").set_value(
+        "The model's own error rates (measured on its training data)").run()
+    assert metric(at, "Corrected for its errors")
+    assert any(c.startswith("Is this corpus like the model's training data?")
+               for c in texts(at.caption))
