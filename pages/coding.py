@@ -137,9 +137,36 @@ def add_posts(store: object, project: str) -> None:
             st.rerun()
 
 
+def import_posts(store: object, project: str) -> None:
+    """Posts from a file of the user's own (e.g. chosen by another team): marked "imported",
+    so they are coded like any other but never stand for the corpus in a prevalence estimate."""
+    with st.expander("Import posts from a file"):
+        uploaded = st.file_uploader("A CSV, TSV, JSON/JSONL, Parquet or Excel file",
+                                    type=["csv", "tsv", "txt", "json", "jsonl", "parquet",
+                                          "xlsx"], key="code_import")
+        if uploaded is None:
+            return
+        try:
+            raw = cached.read_upload(uploaded.getvalue(), uploaded.name)
+        except CorpusError as err:
+            st.error(str(err))
+            return
+        columns = [str(c) for c in raw.columns]
+        guess = "text" if "text" in columns else columns[0]
+        column = st.selectbox("Column holding the posts", columns, index=columns.index(guess),
+                              key=f"code_import_col_{uploaded.file_id}")
+        if st.button(f"Add the {len(raw):,} posts of {uploaded.name}", key="code_import_go"):
+            added = store.add_posts(project, raw[column].dropna().astype(str),
+                                    drawn_by="imported")
+            state.flash(f"Added {added} imported posts (repeats of posts already in the "
+                        "project are skipped).")
+            st.rerun()
+
+
 def setup(store: object, project: str) -> None:
     """Raters, guidelines, posts to code, and unblind reviews."""
     add_posts(store, project)
+    import_posts(store, project)
     st.divider()
     raters = store.raters(project)
     st.markdown(f"**Raters:** {', '.join(raters)}")

@@ -146,3 +146,19 @@ def test_validation_reads_codes_and_reviews_from_the_coding_database(coding_db: 
     assert list(table["Pair"]) == ["model vs rater_A", "model vs rater_B", "rater_A vs rater_B"]
     assert table["Kappa (95% CI)"].iloc[2].startswith("1 (")  # both coded as rater_a did
     assert (table["Posts (n)"] == 40).all()
+
+
+def test_posts_imported_from_a_file_are_marked_imported(coding_db: str) -> None:
+    store = CodingStore(coding_db)
+    store.create_project("Pilot")
+    store.add_raters("Pilot", ["R1", "R2"])
+    at = open_app("pages/coding.py")
+    at.radio(key="code_view").set_value("Set up and follow the project (analyst)").run()
+    upload = pd.DataFrame({"post": ["First imported post", "Second one", "First imported post"]})
+    at.file_uploader(key="code_import").set_value(
+        ("mine.csv", upload.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key="code_import_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    posts = store.posts("Pilot")
+    assert sorted(posts["text"]) == ["First imported post", "Second one"]
+    assert (posts["drawn_by"] == "imported").all()
