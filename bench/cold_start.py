@@ -290,7 +290,7 @@ def apptest_slider(presses: int, run: models.TrainingRun) -> dict[str, Any]:
             at.run()
             seconds.append((time.perf_counter_ns() - start) / 1e6)
             _, counts = slider_decision(run, SLIDER_FAMILY, ratio)
-            matches += metric(at, "Missed (FN)").startswith(f"{counts['fn']} of ")
+            matches += metric(at, "Missed stigmatising posts").startswith(f"{counts['fn']} of ")
     assert not at.exception, [e.value for e in at.exception]
     return {"rerun_ms": summary(seconds, 1), "fits_counted": len(fits),
             "counts_match_in_process": matches == presses}
@@ -411,8 +411,8 @@ def one_slider_move(page: Page) -> dict[str, Any]:
     return {"round_trip_ms": done - keydown, "until_rerun_asked_ms": events[started][0] - keydown,
             "rerun_ms": done - events[started][0], "states": [s for _, s in events],
             "ratio": int(slider.input_value()),
-            "missed": metric_value(page, "Missed (FN)"),
-            "false_alarms": metric_value(page, "False alarms (FP)")}
+            "missed": metric_value(page, "Missed stigmatising posts"),
+            "false_alarms": metric_value(page, "Wrongly flagged posts")}
 
 
 def browser_slider(page: Page, presses: int, run: models.TrainingRun) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, state
+from stigma_core import decision as decision_lib
 from stigma_core import persist
 from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
@@ -94,7 +95,7 @@ def comparison(run: TrainingRun) -> None:
 
 @st.fragment
 def decision(run: TrainingRun) -> None:
-    """The advisory group's panel: cost ratio -> threshold -> missed/false-alarm counts.
+    """The advisory group's panel: cost ratio -> what the model then does, in plain words.
 
     A fragment: moving the slider reruns this panel only, not the comparison above it.
     """
@@ -106,30 +107,69 @@ def decision(run: TrainingRun) -> None:
                       "flagged posts", 1, 50, value=state.DEFAULTS[state.COST_RATIO],
                       key=state.COST_RATIO, persist_state="session")
     threshold = OperatingPoints.from_scores(result.y_train, result.oof_proba).for_cost(ratio)
-    counts = confusion_counts(run.y_test, result.test_proba >= threshold)
-    positives, negatives = counts["tp"] + counts["fn"], counts["tn"] + counts["fp"]
+    chosen = decision_lib.describe(run.y_test, result.test_proba, threshold)
+    positives, negatives = chosen.tp + chosen.fn, chosen.fp + chosen.tn
     a, b, c = st.columns(3)
-    a.metric("Threshold", f"{threshold:.3f}")
-    b.metric("Missed (FN)", f"{counts['fn']} of {positives}")
-    c.metric("False alarms (FP)", f"{counts['fp']} of {negatives}")
-    missed = round(100 * counts["fn"] / positives) if positives else 0
-    flagged = round(100 * counts["fp"] / negatives) if negatives else 0
-    st.markdown(f"**Out of 100 stigmatising posts, this model misses {missed}; out of 100 "
-                f"other posts, it wrongly flags {flagged}.** (Held-out test set, n = "
-                f"{positives + negatives:,}; the threshold is set on the training posts' "
-                "cross-validated scores, so nothing is refitted.)")
+    a.metric("Stigmatising posts found", f"{chosen.tp} of {positives}")
+    b.metric("Missed stigmatising posts", f"{chosen.fn} of {positives}")
+    c.metric("Wrongly flagged posts", f"{chosen.fp} of {negatives}")
+    st.markdown("\n".join(f"- **{sentence}**" for sentence in chosen.sentences))
+    for warning in chosen.warnings:
+        st.warning(warning)
+    st.caption(f"Measured on {positives + negatives:,} held-out test posts the model never "
+               f"trained on. The line between 'flag' and 'leave' is set on the training posts' "
+               f"cross-validated scores, so nothing is refitted (technical: threshold "
+               f"{threshold:.3f}).")
+    different = decision_lib.differs_from_table(threshold, result.threshold)
+    if different:
+        st.info(different)
+    examples(run, result, threshold)
     st.plotly_chart(charts.confusion_figure(
-        counts, f"{short_name(family)} at threshold {threshold:.3f}"),
+        {"tp": chosen.tp, "fp": chosen.fp, "fn": chosen.fn, "tn": chosen.tn},
+        f"{short_name(family)}: what this choice does to the test posts"),
                     key="confusion_decision")
-    who = st.text_input("Who made this choice? (e.g. 'lived-experience advisory group')",
-                        value=state.DEFAULTS[state.DECIDED_BY], key=state.DECIDED_BY,
-                        persist_state="session")
+    who = st.text_input("Who made this choice? (required, e.g. 'lived-experience advisory "
+                        "group, 3 May')", value=state.DEFAULTS[state.DECIDED_BY],
+                        key=state.DECIDED_BY, persist_state="session")
     if st.button("Use this model and threshold", type="primary", key="lab_use"):
-        bundle = cached.decided_bundle(run, family, threshold, ratio, who,
+        if not who.strip():
+            st.error("Say who made this choice first: the name of the person or group is "
+                     "recorded in the model file and the report.")
+            return
+        bundle = cached.decided_bundle(run, family, threshold, ratio, who.strip(),
                                        state.get(state.DATASET_NAME))
         state.set_model(bundle, f"{family} (threshold {threshold:.3f})")
-        state.flash("This model and threshold are now in use for Validation and Prevalence.")
+        state.flash(f"This model and threshold are now in use for Validation and Prevalence. "
+                    f"Recorded: chosen by {who.strip()} on {bundle.card['decided_on']}.")
         st.rerun()
+
+
+def examples(run: TrainingRun, result: object, threshold: float) -> None:
+    """Test posts this choice would miss and would wrongly flag (masked; none for presenters)."""
+    if state.presenter():
+        st.caption("Presenter mode: example posts are hidden.")
+        return
+    found = decision_lib.examples(run.X_test["text"], run.y_test, result.test_proba, threshold)
+    left, right = st.columns(2)
+    for column, key, title in ((left, "missed", "Would be missed"),
+                               (right, "false_alarms", "Would be wrongly flagged")):
+        column.markdown(f"**{title}** (nearest the line; they change as the slider moves)")
+        posts = state.visible_posts(found[key].assign(
+            probability=found[key]["probability"].round(2)))
+        if posts.empty:
+            column.caption("None.")
+        else:
+            column.dataframe(posts.rename(columns={"probability": "model's score"}),
+                             hide_index=True, key=f"lab_examples_{key}")
+
+
+def decided_by_note() -> None:
+    """Who chose the model in use, on screen (and so in the model file and the report)."""
+    bundle = state.get(state.MODEL)
+    card = getattr(bundle, "card", None) or {}
+    if card.get("decided_by"):
+        st.success(f"Model in use: {state.get(state.MODEL_NAME)} — chosen by "
+                   f"{card['decided_by']} on {card.get('decided_on', 'an unrecorded date')}.")
 
 
 def save_current() -> None:
@@ -164,4 +204,5 @@ if training is None and labelled:
 else:
     comparison(training)
     decision(training)
+decided_by_note()
 save_current()

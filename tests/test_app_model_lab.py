@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -21,9 +22,14 @@ def trained() -> object:
 
 def counts(at: object) -> tuple[int, int]:
     """(missed, false alarms) shown by the decision panel."""
-    missed = int(metric(at, "Missed (FN)").split(" of ")[0])
-    alarms = int(metric(at, "False alarms (FP)").split(" of ")[0])
+    missed = int(metric(at, "Missed stigmatising posts").split(" of ")[0])
+    alarms = int(metric(at, "Wrongly flagged posts").split(" of ")[0])
     return missed, alarms
+
+
+def example_posts(at: object) -> list[list[str]]:
+    """The texts of the decision panel's example tables (missed, then wrongly flagged)."""
+    return [d.value["text"].tolist() for d in at.dataframe if "model's score" in d.value]
 
 
 def test_before_training_the_page_explains_what_to_do() -> None:
@@ -63,20 +69,44 @@ def test_cost_slider_moves_the_counts_without_refitting(
     run = at.session_state[state.RUN]
     at.slider(key="cost_ratio").set_value(1).run()
     cheap_misses = counts(at)
-    threshold_1 = float(metric(at, "Threshold"))
+    cheap_examples = example_posts(at)
+    assert len(cheap_examples) == 2 and all(cheap_examples)
     at.slider(key="cost_ratio").set_value(40).run()
     dear_misses = counts(at)
-    assert float(metric(at, "Threshold")) < threshold_1
     assert dear_misses[0] < cheap_misses[0] and dear_misses[1] > cheap_misses[1]
-    summary = next(m for m in texts(at.markdown) if m.startswith("**Out of 100 stigmatising"))
-    assert f"misses {round(100 * dear_misses[0] / 64)};" in summary  # 64 stigmatising test posts
+    summary = next(m for m in texts(at.markdown) if m.startswith("- **Finds "))
+    found = 64 - dear_misses[0]  # 64 stigmatising test posts
+    assert f"stigmatising posts ({found} of 64)" in summary
+    assert "For every 100 posts, your team reviews about" in summary
+    # the example posts are the ones nearest the line: they change with the slider
+    assert example_posts(at) != cheap_examples
     assert fits == [] and at.session_state[state.RUN] is run
+
+
+def test_a_choice_that_flags_most_posts_is_warned_and_explained(trained: object) -> None:
+    at = trained
+    at.slider(key="cost_ratio").set_value(50).run()
+    alarms, others = (int(v) for v in metric(at, "Wrongly flagged posts").split(" of "))
+    if alarms * 2 > others:
+        assert any("flags more than half of the other posts" in w or "flags every one" in w
+                   for w in texts(at.warning))
+    assert any("differ from the comparison table above" in i for i in texts(at.info))
+
+
+def test_the_choice_needs_a_name_and_is_confirmed(trained: object) -> None:
+    at = trained
+    at.button(key="lab_use").click().run()
+    assert any("Say who made this choice first" in e for e in texts(at.error))
+    assert state.MODEL not in at.session_state or at.session_state[state.MODEL] is None
+    use_model(at, decided_by="advisory group, 3 May")
+    assert any("chosen by advisory group, 3 May on " in s for s in texts(at.success))
 
 
 def test_using_the_model_records_the_choice_and_offers_the_file(trained: object) -> None:
     at = trained
     at.slider(key="cost_ratio").set_value(8).run()
-    shown_threshold = float(metric(at, "Threshold"))
+    caption = next(c for c in texts(at.caption) if "technical: threshold" in c)
+    shown_threshold = float(re.search(r"threshold (\d\.\d+)", caption).group(1))
     use_model(at, decided_by="advisory group, 3 May")
     bundle = at.session_state[state.MODEL]
     assert bundle.threshold == pytest.approx(shown_threshold, abs=5e-4)

@@ -8,6 +8,7 @@ offline) -> Report (the HTML report downloads). Screenshots go to tests/artifact
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -110,14 +111,15 @@ def test_model_lab_trains_and_the_cost_slider_moves_the_counts(page: object) -> 
     box.click()
     page.get_by_role("option", name="Logistic regression (fast reference)").click()
     settle(page)
-    missed = page.get_by_test_id("stMetric").filter(has_text="Missed (FN)")
+    missed = page.get_by_test_id("stMetric").filter(has_text="Missed stigmatising posts")
     before = missed.inner_text()
     page.get_by_role("slider").focus()
     for _ in range(5):  # 5 -> 10: a miss now costs ten false alarms
         page.keyboard.press("ArrowRight")
     settle(page)
     expect(missed).not_to_have_text(before)
-    expect(page.get_by_text("Out of 100 stigmatising posts, this model misses")).to_be_visible()
+    expect(page.get_by_text("For every 100 posts, your team reviews about")).to_be_visible()
+    page.get_by_label(re.compile("^Who made this choice")).fill("browser test group")
     page.get_by_role("button", name="Use this model and threshold").click()
     expect(page.get_by_text("are now in use")).to_be_visible()
     settle(page)

@@ -1,0 +1,114 @@
+"""The advisory group's decision in plain words: what a threshold means for real posts.
+
+Service users choose how to trade missed stigmatising posts against false alarms (Jilka et
+al. 2022). They decide by looking, not by reading "threshold 0.196" or "FN/FP", so this
+module turns one threshold on held-out posts into sentences ("finds 9 of every 10 stigmatising
+posts"), warnings when a choice flags most or all of the other posts, and example posts the
+choice would miss or wrongly flag — the ones nearest the threshold, so they change as the
+slider moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from stigma_core.metrics import confusion_counts
+
+MOST = 0.5
+"""Flagging more than this share of the other (non-stigmatising) posts earns a warning."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One threshold on held-out posts, in counts and plain words.
+
+    ``recall``: share of stigmatising posts found; ``precision``: share of flagged posts that
+    are stigmatising; ``flagged_other``: share of other posts wrongly flagged; ``review_per_100``:
+    posts flagged (to review) per 100 posts like these; ``per_catch``: flagged posts the group
+    reads for each stigmatising post found. ``sentences`` and ``warnings`` say it in words.
+    """
+
+    threshold: float
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    recall: float
+    precision: float
+    flagged_other: float
+    review_per_100: float
+    per_catch: float
+    sentences: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def one_in(share: float) -> str:
+    """A share in words: 'all', 'almost all' (95% and up), '9 of every 10', '1 of every 4',
+    'none'. Never rounds a share below 1 up to 'all'."""
+    if share <= 0:
+        return "none"
+    if share >= 1:
+        return "all"
+    if share >= 0.95:
+        return "almost all"
+    if share >= 0.5:
+        return f"{min(round(share * 10), 9)} of every 10"
+    return f"1 of every {round(1 / share)}"
+
+
+def describe(y_true: Sequence[int], proba: Sequence[float], threshold: float) -> Decision:
+    """What flagging posts scoring at least ``threshold`` does on these labelled posts."""
+    y = np.asarray(y_true, dtype=int)
+    counts = confusion_counts(y, np.asarray(proba, dtype=float) >= threshold)
+    tp, fp, fn, tn = (counts[k] for k in ("tp", "fp", "fn", "tn"))
+    positives, negatives, flagged = tp + fn, fp + tn, tp + fp
+    recall = tp / positives if positives else float("nan")
+    precision = tp / flagged if flagged else float("nan")
+    flagged_other = fp / negatives if negatives else float("nan")
+    review = 100 * flagged / len(y) if len(y) else float("nan")
+    per_catch = flagged / tp if tp else float("inf")
+    sentences = [
+        f"Finds {one_in(recall)} stigmatising posts ({tp} of {positives}).",
+        (f"{one_in(precision).capitalize()} flagged posts is really stigmatising "
+         f"({tp} of {flagged})." if flagged else "Flags no post at all."),
+        f"For every 100 posts, your team reviews about {review:.0f}"
+        + (f"; that is {per_catch:.1f} posts read for each stigmatising post found."
+           if tp else "."),
+    ]
+    warnings = []
+    if negatives and fp == negatives:
+        warnings.append(f"This choice flags every one of the {negatives} other posts: the "
+                        "model no longer tells anything apart. Lower the cost of a miss.")
+    elif negatives and flagged_other > MOST:
+        warnings.append(f"This choice flags more than half of the other posts ({fp} of "
+                        f"{negatives}, {flagged_other:.0%}): most of the team's reading will "
+                        "be false alarms.")
+    return Decision(float(threshold), tp, fp, fn, tn, recall, precision, flagged_other,
+                    review, per_catch, sentences, warnings)
+
+
+def examples(texts: Sequence[str], y_true: Sequence[int], proba: Sequence[float],
+             threshold: float, n: int = 3) -> dict[str, pd.DataFrame]:
+    """Posts this choice would miss and would wrongly flag: the ``n`` nearest the threshold on
+    each side (the ones a small move of the slider changes). Columns text, probability."""
+    frame = pd.DataFrame({"text": list(texts), "label": np.asarray(y_true, dtype=int),
+                          "probability": np.asarray(proba, dtype=float)})
+    flagged = frame["probability"] >= threshold
+    missed = frame[(frame["label"] == 1) & ~flagged].nlargest(n, "probability")
+    false_alarms = frame[(frame["label"] == 0) & flagged].nsmallest(n, "probability")
+    return {"missed": missed[["text", "probability"]].reset_index(drop=True),
+            "false_alarms": false_alarms[["text", "probability"]].reset_index(drop=True)}
+
+
+def differs_from_table(chosen: float, table_threshold: float) -> str:
+    """Why the decision's counts can differ from the comparison table's ("" when they match)."""
+    if np.isclose(chosen, table_threshold):
+        return ""
+    return (f"These counts differ from the comparison table above because they use the "
+            f"threshold your cost ratio picks ({chosen:.3f}), while the table uses the one "
+            f"that finds 90% of stigmatising posts in cross-validation ({table_threshold:.3f}). "
+            "Same model, same test posts, a different line between 'flag' and 'leave'.")

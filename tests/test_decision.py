@@ -1,0 +1,52 @@
+"""The decision panel's plain words, warnings and example posts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stigma_core import decision
+
+
+@pytest.mark.parametrize(("share", "words"), [
+    (1.0, "all"), (0.984, "almost all"), (0.9, "9 of every 10"), (0.94, "9 of every 10"),
+    (0.5, "5 of every 10"), (0.25, "1 of every 4"), (0.0, "none"),
+])
+def test_shares_in_words(share: float, words: str) -> None:
+    assert decision.one_in(share) == words
+
+
+def test_describe_counts_and_sentences() -> None:
+    y = np.array([1] * 10 + [0] * 30)
+    proba = np.r_[np.linspace(0.95, 0.5, 10), np.linspace(0.6, 0.0, 30)]
+    found = decision.describe(y, proba, 0.55)
+    assert (found.tp, found.fn) == (9, 1)
+    assert found.fp == int((proba[10:] >= 0.55).sum())
+    assert found.sentences[0] == "Finds 9 of every 10 stigmatising posts (9 of 10)."
+    flagged = found.tp + found.fp
+    assert found.review_per_100 == pytest.approx(100 * flagged / 40)
+    assert f"({found.tp} of {flagged})" in found.sentences[1]
+    assert not found.warnings
+
+
+def test_flagging_most_or_all_other_posts_is_warned() -> None:
+    y = np.array([1] * 5 + [0] * 10)
+    proba = np.r_[np.full(5, 0.9), np.linspace(0.1, 0.8, 10)]
+    assert "more than half" in decision.describe(y, proba, 0.3).warnings[0]
+    assert "every one of the 10 other posts" in decision.describe(y, proba, 0.05).warnings[0]
+
+
+def test_examples_are_the_posts_nearest_the_line() -> None:
+    texts = [f"post {i}" for i in range(8)]
+    y = [1, 1, 1, 1, 0, 0, 0, 0]
+    proba = [0.9, 0.45, 0.3, 0.1, 0.8, 0.6, 0.2, 0.05]
+    found = decision.examples(texts, y, proba, 0.5, n=2)
+    assert found["missed"]["text"].tolist() == ["post 1", "post 2"]
+    assert found["false_alarms"]["text"].tolist() == ["post 5", "post 4"]
+    moved = decision.examples(texts, y, proba, 0.25, n=2)
+    assert moved["missed"]["text"].tolist() == ["post 3"]
+
+
+def test_table_difference_is_explained_only_when_thresholds_differ() -> None:
+    assert decision.differs_from_table(0.3, 0.3) == ""
+    assert "differ from the comparison table" in decision.differs_from_table(0.2, 0.3)
