@@ -28,7 +28,7 @@ CLASS_NAMES = {1: "Stigmatising", 0: "Other"}
 CLASS_COLOURS = {"Stigmatising": "#c0392b", "Other": "#3b6ea5"}
 MODEL_COLOURS = pcolors.qualitative.D3
 GREY = "#c8c8c8"
-COLUMN_METRES = 2_000_000  # height of a 100% column on the pydeck map
+COLUMN_METRES = 5_000_000  # height of a 100% column on the pydeck map
 FEATURE_UNITS = {
     "sentiment": "polarity, −1 to 1",
     "subjectivity": "0 factual to 1 opinion",
@@ -237,22 +237,12 @@ def _world_shapes() -> dict:
 
 
 @lru_cache(maxsize=1)
-def coastlines() -> list[dict]:
-    """World coastlines as pydeck paths, decoded from the offline TopoJSON.
-
-    pydeck's base-map tiles need the internet; these lines give the columns a map to stand
-    on without it. TopoJSON arcs are delta-encoded integers; a negative index means the arc
-    reversed (``~index``).
-    """
+def _arcs() -> list[np.ndarray]:
+    """The TopoJSON's arcs as lon/lat arrays (arcs are delta-encoded integers)."""
     topo = _world_shapes()
     (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
-    arcs = [np.cumsum(np.asarray(arc, dtype=float), axis=0) * (sx, sy) + (tx, ty)
+    return [np.cumsum(np.asarray(arc, dtype=float), axis=0) * (sx, sy) + (tx, ty)
             for arc in topo["arcs"]]
-    paths = []
-    for line in topo["objects"]["coastlines"]["geometries"]:
-        points = [arcs[i] if i >= 0 else arcs[~i][::-1] for i in line["arcs"]]
-        paths.append({"path": np.concatenate(points).round(3).tolist()})
-    return paths
 
 
 @lru_cache(maxsize=1)
@@ -268,24 +258,62 @@ def _centre(iso3: str | None, iso2: str) -> tuple[float, float]:
     return shape_centres().get(iso3) or geo.country_centroid(iso2) or (np.nan, np.nan)
 
 
+@lru_cache(maxsize=1)
+def country_outlines() -> list[dict]:
+    """Every country's outline as pydeck polygons, decoded from the offline TopoJSON (the
+    shapes static/ serves to the Plotly maps): the pydeck map's base layer, with no tiles."""
+    arcs = _arcs()
+
+    def ring(indices: list[int]) -> list[list[float]]:
+        """One ring's points; a negative index means the arc reversed (``~index``). A ring
+        crossing the 180th meridian gets its western points shifted by 360 degrees, or it
+        would be drawn as a band across the whole map."""
+        points = np.concatenate([arcs[i] if i >= 0 else arcs[~i][::-1] for i in indices])
+        lon = points[:, 0]
+        if lon.max() - lon.min() > 180:
+            points[:, 0] = np.where(lon < 0, lon + 360, lon)
+        return points.round(3).tolist()
+
+    polygons = []
+    for country in _world_shapes()["objects"]["countries"]["geometries"]:
+        if country.get("id") == "ATA":  # Antarctica rings the pole: a band, and no posts
+            continue
+        shapes = {"Polygon": [country.get("arcs", [])],
+                  "MultiPolygon": country.get("arcs", [])}.get(country["type"], [])
+        for shape in shapes:
+            if shape:
+                polygons.append({"polygon": ring(shape[0])})
+    return polygons
+
+
 def column_map(countries: pd.DataFrame) -> pdk.Deck:
-    """pydeck column map: height and colour = prevalence; grey columns = too few posts."""
+    """pydeck column map on offline country shapes: height and colour = prevalence, a label
+    with the share above each column; grey = too few posts. A narrow field of view keeps the
+    columns upright wherever they stand (less perspective lean at the map's edges)."""
     data = countries.dropna(subset=["lat", "lon"]).copy()
     share = data["estimate"].fillna(0).clip(0, 1)
     data["height"] = np.where(data["too_few"], 0.02, share) * COLUMN_METRES
     data["colour"] = [
-        [200, 200, 200, 160] if few else [192, 57, 43, int(80 + 175 * s)]
+        [200, 200, 200, 200] if few else [192, 57, 43, int(110 + 145 * s)]
         for few, s in zip(data["too_few"], share, strict=True)
     ]
-    layer = pdk.Layer(
+    data["label"] = [f"{name} {s:.0%}" if not few else "" for name, s, few in
+                     zip(data["name"], share, data["too_few"], strict=True)]
+    base = pdk.Layer("PolygonLayer", data=country_outlines(), get_polygon="polygon",
+                     get_fill_color=[238, 238, 238], get_line_color=[150, 150, 150],
+                     line_width_min_pixels=1, stroked=True, filled=True)
+    columns = pdk.Layer(
         "ColumnLayer", data=data[["lon", "lat", "height", "colour", "hover"]],
         get_position=["lon", "lat"], get_elevation="height", get_fill_color="colour",
-        radius=120_000, elevation_scale=1, pickable=True, extruded=True,
+        radius=170_000, elevation_scale=1, pickable=True, extruded=True,
     )
-    coast = pdk.Layer("PathLayer", data=coastlines(), get_path="path", get_color=[120, 120, 120],
-                      width_min_pixels=1)
-    view = pdk.ViewState(latitude=25, longitude=0, zoom=0.7, pitch=35)
-    return pdk.Deck(layers=[coast, layer], initial_view_state=view, map_style=None,
+    labels = pdk.Layer("TextLayer", data=data[["lon", "lat", "height", "label"]],
+                       get_position=["lon", "lat", "height"], get_text="label", get_size=15,
+                       get_color=[30, 30, 30], get_text_anchor="'middle'",
+                       get_alignment_baseline="'bottom'", billboard=True)
+    view = pdk.ViewState(latitude=20, longitude=10, zoom=0.8, pitch=40)
+    return pdk.Deck(layers=[base, columns, labels], initial_view_state=view, map_style=None,
+                    views=[pdk.View(type="MapView", controller=True, fovy=12)],
                     tooltip={"text": "{hover}"})
 
 

@@ -1,0 +1,31 @@
+"""The pydeck map's offline base layer: country shapes decoded from static/'s TopoJSON."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dashboard import charts  # noqa: E402
+
+
+def test_every_country_is_drawn_and_none_wraps_around_the_world() -> None:
+    polygons = charts.country_outlines()
+    assert len(polygons) > 150  # 176 countries at 110m (Antarctica left out), islands extra
+    spans = [np.ptp(np.asarray(p["polygon"])[:, 0]) for p in polygons]
+    assert max(spans) < 180  # rings across the 180th meridian are unwrapped, not a band
+
+
+def test_column_map_layers_and_labels() -> None:
+    import pandas as pd
+    countries = pd.DataFrame({"lat": [54.0, 39.0], "lon": [-2.0, -98.0], "estimate": [0.31, None],
+                              "too_few": [False, True], "hover": ["UK", "US"],
+                              "name": ["United Kingdom", "United States"]})
+    deck = charts.column_map(countries)
+    kinds = [layer.type for layer in deck.layers]
+    assert kinds == ["PolygonLayer", "ColumnLayer", "TextLayer"]
+    labels = [row["label"] for row in deck.layers[2].data]
+    assert labels == ["United Kingdom 31%", ""]  # too few posts: no share shown
+    assert deck.map_style is None  # no base-map style fetched from the internet
