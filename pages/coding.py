@@ -7,7 +7,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, state
+from dashboard import cached, charts, slides, state
 from stigma_core.coding import sampling
 from stigma_core.coding.store import CODE_NAMES, DEFAULT_GUIDELINES, database_url
 from stigma_core.errors import CodingError, CorpusError
@@ -286,7 +286,7 @@ def learning(training: pd.DataFrame) -> None:
     except CodingError as err:
         st.info(str(err))
         return
-    st.plotly_chart(charts.learning_curve_figure(curve), key="code_curve")
+    slides.chart(charts.learning_curve_figure(curve), key="code_curve")
     flagged = suspects[suspects["suspect"]]
     st.subheader(f"Worth a second look: {len(flagged)} final labels the model doubts")
     st.caption("A cross-validated model is confident these posts belong to the other class. "

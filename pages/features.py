@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cached, charts, state
+from dashboard import cached, charts, slides, state
 from stigma_core.errors import CorpusError
 from stigma_core.features import FEATURE_NAMES, significant_features
 
@@ -36,9 +36,9 @@ st.caption("Model lab repeats these tests on its training split only, so its cho
            "differ slightly from this table, which uses every labelled post.")
 
 kind = st.radio("Chart", ["Box plots", "Violin plots"], horizontal=True, key="features_kind")
-st.plotly_chart(
+slides.chart(
     charts.feature_distributions(values, labelled["label"], violin=kind == "Violin plots"),
-    width="stretch",
+    key="features_distributions", width="stretch",
 )
 
 st.subheader("Welch t-tests, stigmatising minus other")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, state
+from dashboard import cached, charts, slides, state
 from stigma_core import decision as decision_lib
 from stigma_core import persist
 from stigma_core.coding.store import database_url
@@ -84,13 +84,13 @@ def comparison(run: TrainingRun) -> None:
     shown = charts.model_table(run.table(), len(run.y_test))
     st.dataframe(shown, hide_index=True)
     st.caption(f"{shown.attrs['caption']} {CHOICE_RULE}")
-    st.plotly_chart(charts.curves_figure(run.results, run.y_test))
+    slides.chart(charts.curves_figure(run.results, run.y_test), key="lab_curves")
     columns = st.columns(min(len(run.results), 3))
     for i, result in enumerate(run.results.values()):
         counts = confusion_counts(run.y_test, result.test_proba >= result.threshold)
         with columns[i % len(columns)]:
-            st.plotly_chart(charts.confusion_figure(counts, short_name(result.family)),
-                            key=f"confusion_{result.family}")
+            slides.chart(charts.confusion_figure(counts, short_name(result.family)),
+                         key=f"confusion_{result.family}")
 
 
 @st.fragment
@@ -124,10 +124,10 @@ def decision(run: TrainingRun) -> None:
     if different:
         st.info(different)
     examples(run, result, threshold)
-    st.plotly_chart(charts.confusion_figure(
+    slides.chart(charts.confusion_figure(
         {"tp": chosen.tp, "fp": chosen.fp, "fn": chosen.fn, "tn": chosen.tn},
         f"{short_name(family)}: what this choice does to the test posts"),
-                    key="confusion_decision")
+                 key="confusion_decision")
     who = st.text_input("Who made this choice? (required, e.g. 'lived-experience advisory "
                         "group, 3 May')", value=state.DEFAULTS[state.DECIDED_BY],
                         key=state.DECIDED_BY, persist_state="session")

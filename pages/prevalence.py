@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, state
+from dashboard import cached, charts, slides, state
 from stigma_core import geo, shift
 from stigma_core.coding import sampling
 from stigma_core.coding.store import database_url
@@ -169,12 +169,12 @@ def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bo
         st.caption(row["note"])
     if "is_retweet" in scored:
         retweets = cached.retweet_table(scored, rates, min_n, distinct)
-        st.plotly_chart(charts.share_bars(retweets, "With and without retweets", "Posts",
-                                          n=int(row["n"])), key="prev_retweets")
+        slides.chart(charts.share_bars(retweets, "With and without retweets", "Posts",
+                                       n=int(row["n"])), key="prev_retweets")
     if "platform" in scored:
         platforms = cached.prevalence_table(scored, "platform", rates, min_n, distinct)
-        st.plotly_chart(charts.share_bars(platforms, "By platform", "Platform"),
-                        key="prev_platforms")
+        slides.chart(charts.share_bars(platforms, "By platform", "Platform"),
+                     key="prev_platforms")
 
 
 def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,
@@ -182,8 +182,8 @@ def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,
     """Choropleth, pydeck map and sortable table of prevalence by country."""
     table = cached.prevalence_table(scored, "country", rates, min_n, distinct)
     countries = charts.country_frame(table)
-    st.plotly_chart(charts.choropleth(countries, min_n), config=charts.MAP_CONFIG,
-                    key="prev_choropleth")
+    slides.chart(charts.choropleth(countries, min_n), config=charts.MAP_CONFIG,
+                 key="prev_choropleth")
     st.markdown(f"**Column map** — height and colour: share of stigmatising posts; grey: "
                 f"fewer than {min_n} posts (n = {int(countries['n'].sum()):,}).")
     st.pydeck_chart(charts.column_map(countries), height=420, key="prev_deck")
@@ -229,8 +229,8 @@ def locations(scored: pd.DataFrame) -> None:
 def sentiment(scored: pd.DataFrame, min_n: int) -> None:
     """Sentiment and subjectivity by predicted class and by country, with the tests."""
     left, right = st.columns(2)
-    left.plotly_chart(charts.class_histogram(scored, "sentiment"), key="prev_sent")
-    right.plotly_chart(charts.class_histogram(scored, "subjectivity"), key="prev_subj")
+    slides.chart(charts.class_histogram(scored, "sentiment"), key="prev_sent", where=left)
+    slides.chart(charts.class_histogram(scored, "subjectivity"), key="prev_subj", where=right)
     st.markdown("**Welch t-tests, predicted stigmatising minus other**")
     st.dataframe(charts.welch_display(cached.class_tests(scored)))
     if "country" not in scored:
@@ -242,8 +242,8 @@ def sentiment(scored: pd.DataFrame, min_n: int) -> None:
     except CorpusError as err:
         st.info(str(err))
         return
-    st.plotly_chart(charts.country_box(scored, value, list(anova["groups"].index)),
-                    key="prev_country_box")
+    slides.chart(charts.country_box(scored, value, list(anova["groups"].index)),
+                 key="prev_country_box")
     st.markdown(f"**{anova['summary']}**")
     st.dataframe(anova[anova["reported"]], hide_index=True)
     with st.expander(f"Post-hoc pairs ({anova['posthoc_method']})"):

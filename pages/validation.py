@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, state
+from dashboard import cached, charts, slides, state
 from stigma_core import validation
 from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
@@ -69,7 +69,7 @@ def blind(scored: pd.DataFrame, raters: list[str]) -> None:
         "Model false alarms (FP)": table["fp"],
     })
     st.dataframe(shown, hide_index=True)
-    st.plotly_chart(charts.kappa_figure(table))
+    slides.chart(charts.kappa_figure(table), key="val_kappa")
 
 
 def unblind(scored: pd.DataFrame, columns: list[str], batch_id: str) -> None:
@@ -97,7 +97,7 @@ def prevalence(scored: pd.DataFrame, raters: list[str]) -> None:
     """Share called stigmatising by the model, by each rater and by their majority."""
     st.subheader("Prevalence: model vs raters")
     table = validation.prevalence_model_vs_raters(scored, raters)
-    st.plotly_chart(charts.source_prevalence_figure(table))
+    slides.chart(charts.source_prevalence_figure(table), key="val_sources")
 
 
 st.title("Validation")

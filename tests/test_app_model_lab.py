@@ -114,7 +114,9 @@ def test_using_the_model_records_the_choice_and_offers_the_file(trained: object)
     assert 0 < bundle.card["error_rates"]["tpr"] <= 1
     assert f"(threshold {shown_threshold:.3f})" in sidebar_text(at)
     assert "now in use" in at.success[0].value
-    assert at.get("download_button")[0].proto.label.startswith("Download the model in use")
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert any(label.startswith("Download the model in use") for label in labels)
+    assert "PNG for slides" in labels and "SVG for slides" in labels
     restored = persist.from_bytes(persist.to_bytes(bundle))
     assert restored.threshold == bundle.threshold
 
