@@ -15,12 +15,24 @@ Many exports already say each post's language (Twitter's ``lang`` field, a coder
 where a file gives a code, it is used and the post is not classified (faster, and the model is
 not even loaded when every post has one); values that name no language (Twitter's ``und``,
 ``zxx``, ``qme``…) count as undecidable, and blank ones are detected.
+
+Undecidable posts are judged after all when the corpus itself says which language they are
+likely in: when at least half of the posts whose language is clear (and at least
+``MIN_CLEAR_POSTS`` of them) are in one other language, a corpus of Spanish comments say,
+each undecidable post is judged between the wanted language and that one, by its words:
+all known to simplemma's dictionary of one language and not of the other decides; failing
+that, py3langid restricted to the two languages must give the other one at least
+``JUDGE_CONFIDENCE``. Otherwise the post stays undecidable and is kept, so short posts of the
+wanted language ("so sad", "me too") survive a foreign corpus, and in a corpus mostly of the
+wanted language nothing changes. ``choose_posts`` says what was decided.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import numpy as np
@@ -33,6 +45,9 @@ from stigma_core.errors import CorpusError
 UNDECIDED = "und"
 MIN_WORDS = 3
 MIN_CONFIDENCE = 0.5
+MIN_CLEAR_POSTS = 20
+DOMINANT_SHARE = 0.5
+JUDGE_CONFIDENCE = 0.8
 
 # URLs, @handles and the retweet marker say nothing about a post's language.
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|\bRT\b")
@@ -119,6 +134,32 @@ def language_mask(
 ) -> np.ndarray:
     """True for posts in language ``keep`` or undecidable (see the module docstring);
     ``given`` is the file's language column, if it has one."""
+    return choose_posts(texts, keep, given).keep
+
+
+@dataclass
+class LanguageChoice:
+    """Which posts a language filter keeps, and why.
+
+    ``codes``: each post's language ("und" when undecidable); ``dominant``: the other
+    language most clear posts are in, when it rules the corpus (else None); ``judged``: the
+    undecidable posts then judged between the two, ``judged_other`` of them as the other
+    language (dropped); ``note``: that decision in plain words ("" when none was made).
+    """
+
+    keep: np.ndarray
+    codes: np.ndarray
+    dominant: str | None = None
+    judged: int = 0
+    judged_other: int = 0
+    note: str = ""
+
+
+def choose_posts(
+    texts: Sequence[str], keep: str, given: Sequence[object] | None = None
+) -> LanguageChoice:
+    """The posts in language ``keep`` (given by the file, detected, or judged in a corpus
+    ruled by another language; see the module docstring) and the undecidable ones."""
     wanted = known_language(keep)
     codes = _given_or_none(texts, given)
     if pd.isna(codes).any() and wanted not in _identifier().labels:
@@ -128,7 +169,92 @@ def language_mask(
             "every post's language, or turn the language filter off."
         )
     codes = _detect_missing(codes, texts)
-    return (codes == wanted) | (codes == UNDECIDED)
+    choice = LanguageChoice(keep=np.zeros(len(codes), dtype=bool), codes=codes)
+    choice.dominant = dominant_language(codes, wanted)
+    if choice.dominant is not None:
+        _judge_undecided(choice, texts, wanted)
+    choice.keep = (codes == wanted) | (codes == UNDECIDED)
+    return choice
+
+
+def dominant_language(codes: np.ndarray, wanted: str) -> str | None:
+    """The language other than ``wanted`` that at least ``DOMINANT_SHARE`` of the posts
+    with a clear language are in (at least ``MIN_CLEAR_POSTS`` of them), else None."""
+    clear = [c for c in codes.tolist() if c is not None and c != UNDECIDED]
+    if len(clear) < MIN_CLEAR_POSTS:
+        return None
+    top, count = Counter(clear).most_common(1)[0]
+    return top if top != wanted and count >= DOMINANT_SHARE * len(clear) else None
+
+
+def _judge_undecided(choice: LanguageChoice, texts: Sequence[str], wanted: str) -> None:
+    """Judge each undecidable post between ``wanted`` and the dominant language."""
+    other = choice.dominant
+    undecided = np.flatnonzero(choice.codes == UNDECIDED)
+    verdicts = [_judge(str(texts[i]) if not pd.isna(texts[i]) else "", wanted, other)
+                for i in undecided]
+    choice.codes[undecided] = verdicts
+    choice.judged = len(undecided)
+    choice.judged_other = sum(v == other for v in verdicts)
+    if not choice.judged:
+        return
+    names = {c: _language_name(c) for c in (wanted, other)}
+    clear = [c for c in choice.codes.tolist() if c not in (None, UNDECIDED)]
+    n_other = sum(c == other for c in clear) - choice.judged_other
+    n_clear = len(clear) - choice.judged_other
+    choice.note = (
+        f"Most posts whose language is clear are in {names[other]} ({other}: {n_other:,} of "
+        f"{n_clear:,}), so the {choice.judged:,} posts too short or unclear to name a language "
+        f"were judged between {names[wanted]} and {names[other]} by their words: "
+        f"{choice.judged_other:,} read as {names[other]} (dropped), "
+        f"{choice.judged - choice.judged_other:,} kept as possibly {names[wanted]}."
+    )
+
+
+def _language_name(code: str) -> str:
+    record = pycountry.languages.get(alpha_2=code)
+    return getattr(record, "name", code)
+
+
+@lru_cache(maxsize=1 << 16)
+def _judge(text: str, wanted: str, other: str) -> str:
+    """``other`` when an undecidable text reads as that language rather than ``wanted``,
+    else "und": first by dictionary (every word known in one language and not every word in
+    the other), then by py3langid restricted to the two (at least ``JUDGE_CONFIDENCE``)."""
+    words = [w.lower() for w in _WORD.findall(_NOISE.sub(" ", text))]
+    if not words:
+        return UNDECIDED
+    in_wanted, in_other = _all_known(words, wanted), _all_known(words, other)
+    if in_wanted and in_other is False:
+        return UNDECIDED
+    if in_other and in_wanted is False:
+        return other
+    pair = _pair_identifier(wanted, other)
+    if pair is None:
+        return UNDECIDED
+    code, confidence = pair.classify(" ".join(words))
+    return other if code == other and confidence >= JUDGE_CONFIDENCE else UNDECIDED
+
+
+def _all_known(words: list[str], code: str) -> bool | None:
+    """Whether simplemma's dictionary of ``code`` knows every word (None: no dictionary)."""
+    import simplemma  # imported here: most loads never judge a post, and it takes 70 ms
+
+    try:
+        return all(simplemma.is_known(word, lang=code) for word in words)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _pair_identifier(wanted: str, other: str) -> LanguageIdentifier | None:
+    """py3langid restricted to two languages (None when it lacks either)."""
+    labels = _identifier().labels
+    if wanted not in labels or other not in labels:
+        return None
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages([wanted, other])
+    return identifier
 
 
 def _given_or_none(texts: Sequence[str], given: Sequence[object] | None) -> np.ndarray:

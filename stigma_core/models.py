@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -33,7 +33,6 @@ from sklearn.model_selection import (
     GridSearchCV,
     ParameterGrid,
     StratifiedKFold,
-    cross_val_predict,
     train_test_split,
 )
 from sklearn.naive_bayes import GaussianNB
@@ -51,7 +50,9 @@ from stigma_core.features import (
     welch_tests,
 )
 from stigma_core.metrics import METRIC_NAMES, Estimate, evaluate, threshold_for_recall
-from stigma_core.text import TextPreprocessor
+from stigma_core.parallel import worker_count
+from stigma_core.search import grid_search
+from stigma_core.text import TextPreprocessor, preprocess_many
 
 Progress = Callable[[float, str], None]
 GRIDS = ("fast", "paper")
@@ -379,7 +380,20 @@ def _training_data(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, list[str
             f"All {y.size} labelled posts have the same code, so there is nothing to learn. "
             "The training data needs both stigmatising (1) and other (0) posts."
         )
-    return pd.DataFrame({"text": df["text"][keep].astype(str).to_numpy()}), y, notes
+    texts = df["text"][keep].astype(str).to_numpy()
+    _check_learnable_words(texts)
+    return pd.DataFrame({"text": texts}), y, notes
+
+
+def _check_learnable_words(texts: np.ndarray) -> None:
+    """CorpusError when no post keeps a word after preprocessing (posts of only emoji,
+    links, numbers or stop words): TF-IDF would have an empty vocabulary."""
+    if not any(preprocess_many(texts)):
+        raise CorpusError(
+            f"None of the {len(texts):,} posts has a word the model can learn from: after "
+            "removing links, @handles, punctuation, emoji and common stop words (the, and, "
+            "is...) nothing is left. Check that the text column holds the posts themselves."
+        )
 
 
 def _split(
@@ -441,16 +455,23 @@ def best_params(
     return search.fit(X, y).best_params_
 
 
-def _train_family(family: Family, run: dict[str, Any], folds: StratifiedKFold) -> ModelResult:
-    """Search, cross-predict, fit and test one family."""
+def _train_family(
+    family: Family, run: dict[str, Any], folds: StratifiedKFold, progress: Progress | None = None
+) -> ModelResult:
+    """Search, cross-predict, fit and test one family.
+
+    The search (``stigma_core.search.grid_search``) gives GridSearchCV's best setting and
+    ``cross_val_predict``'s out-of-fold probabilities for it, exactly, with fewer fits;
+    ``progress`` is called after each fit.
+    """
     start = perf_counter()
     X_train, y_train = run["X_train"], run["y_train"]
     pipeline = build_pipeline(family, run["selected"], run["seed"])
-    params = best_params(pipeline, family.grid(run["grid"]), X_train, y_train, folds)
+    search = grid_search(pipeline, family.grid(run["grid"]), X_train, y_train, folds,
+                         progress=progress, n_jobs=run.get("n_jobs", 1), label=family.label)
+    params = search.best_params
     pipeline.set_params(**params)
-    oof = cross_val_predict(clone(pipeline), X_train, y_train, cv=folds, method="predict_proba")[
-        :, 1
-    ]
+    oof = search.oof_proba
     pipeline.fit(X_train, y_train)
     seconds = perf_counter() - start
     test_proba = pipeline.predict_proba(run["X_test"])[:, 1]
@@ -469,6 +490,14 @@ def _train_family(family: Family, run: dict[str, Any], folds: StratifiedKFold) -
     )
 
 
+def _family_progress(progress: Progress | None, index: int, count: int) -> Progress | None:
+    """``progress`` for the family at ``index`` of ``count``: its fraction mapped into the
+    family's share of the whole run."""
+    if progress is None:
+        return None
+    return lambda fraction, message: progress((index + fraction) / count, message)
+
+
 def train_models(
     df: pd.DataFrame,
     families: Sequence[str | Family],
@@ -479,14 +508,17 @@ def train_models(
     cv: int = 5,
     recall_target: float = 0.9,
     progress: Progress | None = None,
+    n_jobs: int | None = 1,
 ) -> TrainingRun:
     """Train and compare model families on a coded corpus (``text`` and 0/1 ``label``).
 
     Stratified train/test split; Welch t-tests on the training split choose the engineered
     features; per family a grid search by cross-validated AUC (stratified ``cv`` folds,
-    seeded, single process), out-of-fold probabilities on the same folds, a threshold on them
+    seeded; its (setting, fold) fits on ``n_jobs`` processes, None = every core), out-of-fold
+    probabilities on the same folds, a threshold on them
     reaching ``recall_target``, a final fit on the whole training split, and test metrics
-    with bootstrap CIs. ``progress(fraction, message)`` is called before each family.
+    with bootstrap CIs. ``progress(fraction, message)`` is called before each family and
+    after each fit within it ("setting i of n, fold k of 5, about N s left").
     """
     chosen = list({f.name: f for f in map(_family, families)}.values())
     if not chosen:
@@ -507,13 +539,24 @@ def train_models(
         "seed": seed,
         "grid": grid,
         "recall_target": recall_target,
+        "n_jobs": worker_count(n_jobs),
     }
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
     results = {}
     for i, family in enumerate(chosen):
         if progress:
             progress(i / len(chosen), f"Training {family.label} ({i + 1} of {len(chosen)})")
-        results[family.name] = _train_family(family, run, folds)
+        try:
+            results[family.name] = _train_family(family, run, folds,
+                                                 _family_progress(progress, i, len(chosen)))
+        except ValueError as err:
+            if "empty vocabulary" not in str(err):
+                raise
+            raise CorpusError(
+                "Too few posts have a word the model can learn from: in some part of the "
+                "training data every post is only emoji, links, numbers or stop words. Add "
+                "posts with words, or leave out the posts without any."
+            ) from None
     if progress:
         progress(1.0, "All models trained")
     return TrainingRun(

@@ -305,9 +305,20 @@ def test_unquoted_delimiter_in_a_post() -> None:
         "Line 3 of 'posts.csv' has 3 fields but the header has 2")
 
 
-def test_unclosed_quote() -> None:
-    assert "quote mark that is opened but never closed" in error_of(
-        b'id,text\n1,"hello\n2,bye\n', name="quote.csv")
+def test_unclosed_quote_is_read_on_its_own_and_reported() -> None:
+    # Was a CorpusError for the whole file (issue #10): the line is now read on its own, the
+    # stray quote kept as text, and the repair listed with its line.
+    df = sio.load_corpus(b'id,text\n1,"hello\n2,bye\n', name="quote.csv", language=None)
+    assert df["text"].tolist() == ['"hello', "bye"]
+    repair = df.attrs["load_report"]["repairs"][0]
+    assert (repair["kind"], repair["line"], repair["row"]) == ("quote_repaired", 2, 1)
+    assert "opened but never closed" in repair["reason"]
+
+
+def test_unclosed_quote_that_cannot_be_repaired() -> None:
+    message = error_of(b'id,text\n1,"a,b" c,d\n2,bye\n', name="quote.csv")
+    assert message.startswith("Line 2 of 'quote.csv' has a quote mark that is opened but "
+                              "never closed")
 
 
 def test_unsupported_extension(tmp_path: Path) -> None:

@@ -86,3 +86,50 @@ def test_a_language_the_detector_lacks_works_only_when_the_file_gives_every_code
     assert language.language_mask(["Ʋolɔ", "x y z"], "ee", ["ee", "en"]).tolist() == [True, False]
     with pytest.raises(CorpusError, match="detector does not know 'ee'.*language column"):
         language.language_mask(["Ʋolɔ", ENGLISH], "ee", ["ee", None])
+
+
+# Short posts in a corpus ruled by another language (issue #10: about 500 of 2,286 short
+# Spanish comments used to be kept as "undecidable", i.e. as English).
+SPANISH_WORDS = ("gracias triste ánimo fuerza amigo ayuda verdad tristeza locura ansiedad pena "
+                 "abrazo cierto bien nada nunca siempre vida gente miedo").split()
+ENGLISH_WORDS = ("sad true thanks love help strong hugs same agreed crazy awful nice wow sick "
+                 "hope luck real pain alone tired").split()
+SPANISH_SENTENCES = ("Las personas con depresión merecen respeto y apoyo {}",
+                     "No entiendo por qué la gente se burla de la ansiedad {}",
+                     "Mi hermano tiene esquizofrenia y es una persona maravillosa {}")
+
+
+def short_posts(words: list[str], n: int, seed: int) -> list[str]:
+    """``n`` generated posts of one or two of ``words``."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(words, rng.integers(1, 3))) for _ in range(n)]
+
+
+def test_short_posts_of_a_spanish_corpus_are_judged_spanish() -> None:
+    spanish = [SPANISH_SENTENCES[i % 3].format(i) for i in range(150)]
+    spanish_short = short_posts(SPANISH_WORDS, 300, seed=0)
+    english_short = short_posts(ENGLISH_WORDS, 30, seed=1)
+    choice = language.choose_posts(spanish + spanish_short + english_short, "en")
+    assert choice.dominant == "es"
+    assert choice.keep[:150].sum() == 0
+    assert choice.keep[150:450].mean() < 0.1  # before: every one of them was kept
+    assert choice.keep[450:].all()  # no short English post is lost
+    assert choice.judged == 330
+    assert choice.note.startswith("Most posts whose language is clear are in Spanish (es: 150 "
+                                  "of 150), so the 330 posts too short or unclear")
+
+
+def test_short_spanish_posts_in_an_english_corpus_stay_undecidable() -> None:
+    english = [f"{ENGLISH} number {i}" for i in range(50)]
+    spanish_short = short_posts(SPANISH_WORDS, 20, seed=2)
+    choice = language.choose_posts(english + spanish_short, "en")
+    assert choice.dominant is None
+    assert choice.keep.all()
+    assert choice.note == ""
+
+
+def test_no_judging_below_the_minimum_of_clear_posts() -> None:
+    texts = [SPANISH] * (language.MIN_CLEAR_POSTS - 1) + ["gracias"]
+    choice = language.choose_posts(texts, "en")
+    assert choice.dominant is None
+    assert choice.keep.tolist() == [False] * (language.MIN_CLEAR_POSTS - 1) + [True]

@@ -188,11 +188,13 @@ def test_table_ranking(run: TrainingRun) -> None:
         run.table("vibes")
 
 
-def test_progress_is_reported_per_family(run: TrainingRun) -> None:
-    fractions = [f for f, _ in run.progress_calls]  # type: ignore[attr-defined]
-    assert len(fractions) == 4
+def test_progress_is_reported_per_family_and_per_fit(run: TrainingRun) -> None:
+    calls = run.progress_calls  # type: ignore[attr-defined]
+    fractions = [f for f, _ in calls]
+    assert len([m for _, m in calls if m.startswith("Training ")]) == 3
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert "Logistic regression" in run.progress_calls[0][1]  # type: ignore[attr-defined]
+    assert "Logistic regression" in calls[0][1]
+    assert len([m for _, m in calls if ", fold " in m]) >= 3 * 5  # after every fit
 
 
 def test_same_seed_same_model(coded: pd.DataFrame) -> None:
