@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from textblob import TextBlob
 from textblob.en.sentiments import PatternAnalyzer
 
+from stigma_core import features as features_module
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.features import (
     FEATURE_NAMES,
@@ -30,6 +31,7 @@ from stigma_core.features import (
     text_sentiment,
     welch_tests,
 )
+from stigma_core.sentiment import sentiment_many
 from stigma_core.text import TextPreprocessor
 
 HELLO = "Hello WORLD!! #mh 2024"
@@ -141,11 +143,17 @@ def test_fast_sentiment_route_is_identical_on_the_real_corpus(real_corpus_path: 
     assert [text_sentiment(t) for t in texts] == [tuple(TextBlob(t).sentiment) for t in texts]
 
 
-def test_compute_features_dedupes_and_keeps_the_index() -> None:
+def test_compute_features_dedupes_and_keeps_the_index(monkeypatch: pytest.MonkeyPatch) -> None:
     s = pd.Series(["good stuff", "bad", "good stuff"], index=[10, 20, 30])
-    text_sentiment.cache_clear()
+    seen: list[list[str]] = []
+
+    def recording(texts: list[str]) -> np.ndarray:
+        seen.append(list(texts))
+        return sentiment_many(texts)
+
+    monkeypatch.setattr(features_module, "sentiment_many", recording)
     f = compute_features(s)
-    assert text_sentiment.cache_info().misses == 2  # one TextBlob call per unique text
+    assert seen == [["good stuff", "bad"]]  # one batch, each distinct text once
     assert f.index.tolist() == [10, 20, 30]
     assert f.columns.tolist() == list(FEATURE_NAMES)
     assert f.loc[10].tolist() == f.loc[30].tolist()
@@ -295,3 +303,19 @@ def test_welch_on_real_corpus_features(real_corpus_path: Path) -> None:
     np.testing.assert_allclose(table["mean_stigma"], by_class.loc[1])
     np.testing.assert_allclose(table["diff"], by_class.loc[1] - by_class.loc[0])
     assert ((table["ci_low"] <= table["diff"]) & (table["diff"] <= table["ci_high"])).all()
+
+
+@pytest.mark.real_data
+def test_counts_match_plain_definitions_on_real_and_sample_posts(
+    real_corpus_path: Path, sample_dir: Path
+) -> None:
+    texts = pd.read_csv(real_corpus_path, usecols=["text"])["text"].dropna().tolist()
+    for path in sorted(sample_dir.glob("*.csv")):
+        texts += pd.read_csv(path, usecols=["text"])["text"].dropna().tolist()
+    got = compute_features(texts)
+    want = pd.DataFrame([_reference(t) for t in texts])
+    for name in want.columns:
+        assert got[name].tolist() == want[name].tolist(), name
+    reference = [TextBlob(t).sentiment for t in texts[:2000]]
+    assert got["sentiment"].tolist()[:2000] == [s.polarity for s in reference]
+    assert got["subjectivity"].tolist()[:2000] == [s.subjectivity for s in reference]

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
+from stigma_core import text as text_module
 from stigma_core.errors import CorpusError
 from stigma_core.privacy import mask_pii, mask_series
 from stigma_core.text import (
     TextPreprocessor,
     as_texts,
+    clear_caches,
     preprocess,
     preprocess_many,
 )
@@ -43,13 +49,13 @@ def test_preprocess_hand_examples(raw: str, expected: str) -> None:
 
 def test_preprocess_many_keeps_order_and_dedupes() -> None:
     texts = ["Crazy people!!", "People are running", "Crazy people!!"]
-    preprocess.cache_clear()
+    clear_caches()
+    before = text_module._POSTS.computed
     out = preprocess_many(texts)
     assert out == ["crazy people", "people run", "crazy people"]
-    info = preprocess.cache_info()
-    assert (info.misses, info.hits) == (2, 0)  # one call per unique text
-    preprocess_many(texts)
-    assert preprocess.cache_info().hits == 2  # memoised across calls
+    assert text_module._POSTS.computed - before == 2  # once per distinct text
+    assert preprocess_many(texts) == out
+    assert text_module._POSTS.computed - before == 2  # memoised across calls
 
 
 def test_as_texts_accepts_the_shapes_sklearn_passes() -> None:
@@ -134,3 +140,52 @@ def test_text_preprocessor_inside_column_transformer(selector: object) -> None:
     assert sorted(ct.get_feature_names_out()) == [
         "words__crazy", "words__mouse", "words__people", "words__run",
     ]
+
+
+PREPROCESS_EDGE_CASES = [
+    "", " ", "call 555 1234 now", "1 555 123 4567", "555-1234", "12\n3456789", "123 456 7890x",
+    "&amp; &#10;x &nbsp;y", "ΟΔΟΣ Σ", "a\x00b c", "8pm 8d d8 p8 do8", "ref000123 abc1234567",
+    "@bob's mum", "see https://t.co/x and www.nhs.uk.", "jane@nhs.uk", "____ a____b", "x" * 300,
+    "don’t can't WON'T", "#MentalHealth!!! #2024", "😀😀😀 :) :-(", "\t\n\r\u00a0\u2028",
+    "Crazy PEOPLE are RUNNING", "l'amour est aveugle", "日本語のテキスト", "١٢٣ ٤٥٦٧",
+]
+
+
+def test_batched_preprocessing_equals_the_one_post_function() -> None:
+    clear_caches()
+    texts = PREPROCESS_EDGE_CASES + [f"{a} {b}" for a in PREPROCESS_EDGE_CASES[:12]
+                                      for b in PREPROCESS_EDGE_CASES[:12]]
+    assert preprocess_many(texts) == [preprocess(t) for t in texts]
+
+
+@pytest.mark.real_data
+def test_batched_preprocessing_equals_on_real_and_sample_posts(
+    real_corpus_path: Path, sample_dir: Path
+) -> None:
+    texts = pd.read_csv(real_corpus_path, usecols=["text"])["text"].dropna().tolist()
+    for path in sorted(sample_dir.glob("*.csv")):
+        texts += pd.read_csv(path, usecols=["text"])["text"].dropna().tolist()
+    texts += [f"{t} ref{i:06d} 020 7946 {i % 10000:04d}" for i, t in enumerate(texts[:3000])]
+    clear_caches()
+    assert preprocess_many(texts) == [preprocess(t) for t in texts]
+
+
+def test_ascii_run_tokens_equal_tweettokenizer() -> None:
+    tokenizer = text_module._tokenizer()
+    rng = np.random.default_rng(5)
+    alphabet = [*"abcdefghijklmnopqrstuvwxyz0123456789_", "8", "d", "p", "o", "0", "1", "_",
+                "8d", "d8", "po8", "8op", "123", "4567", "____"]
+    runs = ["".join(rng.choice(alphabet, size=rng.integers(1, 12))) for _ in range(6000)]
+    runs += [a + b for a in "8dpo01_x" for b in "8dpo01_x"] + ["15551234567", "0123456789"]
+    assert [text_module.ascii_run_tokens(r) for r in runs] == [tokenizer.tokenize(r)
+                                                                for r in runs]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(
+    list("aé_8dpo01 \n\t.-@#&;'’:/") + ["www.", "http://", "x@y.z", "@bob", "555", "1234",
+                                        "&amp;", "running", "the ", "Σ"]), max_size=40).map(
+    "".join), max_size=6))
+def test_batched_preprocessing_equals_on_any_text(texts: list[str]) -> None:
+    clear_caches()
+    assert preprocess_many(texts) == [preprocess(t) for t in texts]

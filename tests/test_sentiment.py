@@ -1,0 +1,146 @@
+"""stigma_core.sentiment gives TextBlob's numbers exactly (TextBlob itself is the reference)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textblob import TextBlob
+
+from stigma_core import sentiment as fast
+from stigma_core.sentiment import sentiment, sentiment_many
+
+EDGE_CASES = [
+    "", " ", "\n\n", "!!!", "?!?!", "...", "(!)", "( ! )", "good (!) bad", ":)", ": )", ":-)",
+    ":D", ":d", "XD", "xD", "x D", "<3", "♥", ":'(", "I'm :( today", "not good", "not very good",
+    "very good", "not very bad at all!!", "really not good", "never, ever good", "no good!",
+    "GOOD", "Very GOOD!!!", "VERY BAD", "I don't like it", "I can't stand it", "isn't great",
+    "#happy #sad", "https://t.co/abc happy", "@bob is terrible", "terribly good", "dreadfully",
+    "good.\n\nbad", "good\r\n\r\nbad", "\"good\" he said. 'bad' she said.", "“good” ‘bad’",
+    "e.g. good. U.S. bad. Mr. Nice.", "good... bad... ugly...", "wait… what", "so good!?!",
+    "😀 happy 😭 sad", "ΟΔΟΣ καλή", "naïve café good", "l o v e", "o . O", "o.O wow", "8)",
+    "see (8) items", "reasons: (1) bad", "END-OF-SENTENCE good", "a\x00b good", "good\x00",
+    "\t good \u00a0 bad \u2028 ugly", "!good", "good!", "(good)", "[bad]", "{ugly}",
+    "well-known bad-tempered", "not a good", "not the very best", "so so", "so so so good",
+    "extremely very good", "incredibly stupid idea!!!", "I am not crazy, you are", "a" * 500,
+    "good " * 2000, " ".join(["not good!"] * 300), ":-( :-( :-(", ">:D", "=/ =/", ":o) :c)",
+    "o_O", "°O°", "I'd've", "didn't", "N'T", "not!", "not (!)", "very (!) good",
+]
+
+
+def _reference(texts: list[str]) -> np.ndarray:
+    return np.array([tuple(TextBlob(t).sentiment) for t in texts], dtype=float)
+
+
+def _assert_same(texts: list[str]) -> None:
+    got = sentiment_many(texts)
+    want = _reference(texts)
+    worst = np.abs(got - want).max(axis=1) if len(texts) else np.zeros(0)
+    bad = np.flatnonzero(worst > 1e-12)
+    assert bad.size == 0, [(texts[i], got[i], want[i]) for i in bad[:5]]
+
+
+def test_edge_cases_match_textblob() -> None:
+    _assert_same(EDGE_CASES)
+    assert [sentiment(t) for t in EDGE_CASES[:20]] == [
+        tuple(TextBlob(t).sentiment) for t in EDGE_CASES[:20]
+    ]
+
+
+def test_hand_values_and_shapes() -> None:
+    assert sentiment("good") == pytest.approx((0.7, 0.6))
+    assert sentiment("not good") == pytest.approx((-0.35, 0.6))
+    assert sentiment("") == (0.0, 0.0)
+    assert sentiment_many([]).shape == (0, 2)
+
+
+def test_small_batches_and_separator_in_text_give_the_same() -> None:
+    texts = EDGE_CASES + ["good\x00bad", "\x00"]
+    whole = sentiment_many(texts)
+    assert np.array_equal(sentiment_many(texts, batch=3), whole)
+    _assert_same(texts)
+
+
+def test_random_punctuation_soup_matches_textblob() -> None:
+    alphabet = list("aZoOxXD8 \n.,;:!?()[]{}'\"-_=<>/\\*^°♥“”‘’…#@") + [
+        "good", "bad", "not", "very", "never", "really", "no", ":)", ":-(", "!", "(!)"]
+    rng = np.random.default_rng(13)
+    texts = ["".join(rng.choice(alphabet, size=rng.integers(0, 30))) for _ in range(1500)]
+    _assert_same(texts)
+
+
+def test_constants_are_textblobs() -> None:
+    import textblob._text as tb
+    from textblob.en import sentiment as tb_sentiment
+
+    assert fast.PUNCTUATION == tb.PUNCTUATION
+    assert fast.ABBREVIATIONS == tb.ABBREVIATIONS
+    assert fast.EMOTICONS == tb.EMOTICONS and list(fast.EMOTICONS) == list(tb.EMOTICONS)
+    # The alternatives are the same; their order within a mood follows set iteration (it
+    # varies between processes, in TextBlob too) and cannot matter: no emoticon of a mood is
+    # a prefix of another of the same mood, so at most one of them matches at a position.
+    def alternatives(pattern: str) -> list[str]:
+        return sorted(pattern[1 : pattern.index(")($|")].split("|"))
+
+    assert alternatives(fast.RE_EMOTICONS.pattern) == alternatives(tb.RE_EMOTICONS.pattern)
+    for faces in fast.EMOTICONS.values():
+        assert not any(a != b and b.startswith(a) for a in faces for b in faces)
+    assert fast.RE_SARCASM.pattern == tb.RE_SARCASM.pattern
+    assert fast.RE_ABBR3.pattern == tb.RE_ABBR3.pattern
+    assert fast.REPLACEMENTS == tb.replacements and fast.EOS == tb.EOS
+    assert fast.NEGATIONS == tb_sentiment.negations
+    assert fast.MODIFIERS == tb_sentiment.modifiers
+
+
+def test_lexicon_is_textblobs() -> None:
+    from textblob.en import sentiment as tb_sentiment
+
+    theirs = {w: {pos: tuple(v) for pos, v in d.items()} for w, d in tb_sentiment.items()}
+    ours = {w: {pos: tuple(v) for pos, v in d.items()} for w, d in fast.lexicon().items()}
+    assert ours == theirs
+
+
+def _corpus_variants(texts: list[str]) -> list[str]:
+    """The corpus and rewrites that exercise the rules: shouting, emoticons, negations,
+    exclamations, paragraph breaks and pairs of posts."""
+    out = list(texts)
+    out += [t.upper() for t in texts]
+    out += [f"not very {t} !!! :-)" for t in texts]
+    out += [f"{a}\n\n{b} :(" for a, b in zip(texts, texts[1:], strict=False)]
+    return out
+
+
+@pytest.mark.real_data
+def test_real_corpus_and_variants_match_textblob(real_corpus_path: Path) -> None:
+    texts = pd.read_csv(real_corpus_path, usecols=["text"])["text"].dropna().astype(str).tolist()
+    variants = _corpus_variants(texts)
+    assert len(variants) > 13_000
+    _assert_same(variants)
+
+
+def test_sample_data_matches_textblob(sample_dir: Path) -> None:
+    texts: list[str] = []
+    for path in sorted(sample_dir.glob("*.csv")):
+        texts += pd.read_csv(path, usecols=["text"])["text"].dropna().astype(str).tolist()
+    texts = list(dict.fromkeys(texts))
+    assert len(texts) > 6_000
+    _assert_same(texts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(
+    list("aoOxXDdpP8cs3 \n.,;:!?()[]{}'\"-_=<>/\\*^°♥“”‘’…#@") + ["good", "bad ", "not ", "very ",
+                                                                  "!!", ":-)", "\n\n", "n't"]),
+    max_size=40).map("".join), max_size=6))
+def test_any_text_matches_textblob(texts: list[str]) -> None:
+    _assert_same(texts)
+
+
+def test_cold_and_warm_memos_agree() -> None:
+    warm = sentiment_many(EDGE_CASES)
+    fast.clear_caches()
+    assert np.array_equal(sentiment_many(EDGE_CASES), warm)
