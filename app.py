@@ -3,13 +3,15 @@
 Sets up the shared frame (page navigation, the sidebar with the current dataset and model,
 presenter and privacy switches) and opens on the sample data, so a first-time visitor sees
 real results without uploading anything. Each page lives in pages/ and holds layout only.
+Presenter mode and the chosen model survive a browser reload (dashboard/resume.py): both are
+restored here, before any page draws.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cached, state
+from dashboard import cached, resume, state
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
@@ -18,6 +20,7 @@ PAGES = [
     st.Page("pages/model_lab.py", title="Model lab", icon=":material/model_training:"),
     st.Page("pages/validation.py", title="Validation", icon=":material/fact_check:"),
     st.Page("pages/prevalence.py", title="Prevalence", icon=":material/public:"),
+    st.Page("pages/insights.py", title="Insights", icon=":material/insights:"),
     st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
 ]
 
@@ -52,20 +55,24 @@ def sidebar() -> None:
             key=state.PRESENTER,
             value=state.DEFAULTS[state.PRESENTER],
             persist_state="session",
-            help="Hide every raw post: tables show counts, charts and no post text.",
+            bind="query-params",  # kept in the URL, so a reload keeps presenter mode on
+            help="Hide every raw post and profile (location, bio, author): tables show "
+            "counts, charts and no free text about a person. Stays on after a reload.",
         )
         st.toggle(
-            "Mask handles, URLs and e-mails",
+            "Mask handles, links, e-mails and phone numbers",
             key=state.PRIVACY,
             value=state.DEFAULTS[state.PRIVACY],
             persist_state="session",
-            help="@handles become @user, links <url>, addresses <email> in every post shown "
-            "or exported.",
+            help="@handles become @user, links <url>, e-mail addresses <email> and phone "
+            "numbers <phone> in every column shown or exported (posts, locations, bios...).",
         )
         st.caption("Sample posts are synthetic. Nothing leaves this computer.")
 
 
 st.set_page_config(page_title="Stigma Lens", page_icon=":material/search:", layout="wide")
+resume.restore()
+resume.remember()
 cached.open_sample(state.DATASET)
 navigation = st.navigation(PAGES)
 sidebar()

@@ -51,6 +51,7 @@ from sklearn.preprocessing import FunctionTransformer
 from textblob import TextBlob
 
 from stigma_core import features as feats
+from stigma_core import sentiment
 from stigma_core import text as textmod
 from stigma_core.metrics import evaluate, threshold_for_recall
 from stigma_core.models import FAMILIES, TrainingRun, build_pipeline, train_models
@@ -224,8 +225,8 @@ def naive_scoring_pipeline(bundle: ModelBundle) -> Pipeline:
 
 def clear_text_caches() -> None:
     """Empty the library's memo caches so the next timing starts cold."""
-    textmod.preprocess.cache_clear()
-    textmod._lemma.cache_clear()
+    textmod.clear_caches()
+    sentiment.clear_caches()
     feats.text_sentiment.cache_clear()
 
 

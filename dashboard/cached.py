@@ -340,3 +340,123 @@ def coded_prevalence(model_id: str, scored: pd.DataFrame, coded: pd.DataFrame,
         train_texts=None if labelled is None else labelled["text"],
         train_labels=None if labelled is None else labelled["label"].astype(int),
         groups=None if by is None else scored[by])
+
+
+# --- Insights: domain and theme tags, their shares, segments (pages/insights.py, report) ----
+# Session keys of the Insights page that the report reads too. They belong in
+# dashboard/state.py with the others; kept here until that file is free to edit.
+INSIGHT_TERMS = "ins_added_terms"  # words added this session: kind -> class -> {term: weight}
+INSIGHT_TAGGERS = "ins_taggers"  # trained taggers: {"id", "domain", "theme"} (pipelines/None)
+INSIGHT_SOURCE = "ins_source"  # widget: "lexicon" or "trained" (persist_state="session")
+
+
+def insight_lexicon() -> dict:
+    """The seed lexicon with the words added this session (``INSIGHT_TERMS``)."""
+    from stigma_core import insights
+    lexicon = {kind: {label: dict(terms) for label, terms in classes.items()}
+               for kind, classes in insights.LEXICON.items()}
+    for kind, classes in (state.get(INSIGHT_TERMS) or {}).items():
+        for label, terms in classes.items():
+            lexicon.setdefault(kind, {}).setdefault(label, {}).update(terms)
+    return lexicon
+
+
+def insight_taggers() -> dict | None:
+    """The trained taggers in use (``INSIGHT_TAGGERS``), or None when the word lists are."""
+    taggers = state.get(INSIGHT_TAGGERS)
+    if not taggers or state.get(INSIGHT_SOURCE, "lexicon") != "trained":
+        return None
+    return taggers
+
+
+@st.cache_data(show_spinner="Tagging domains and themes…", max_entries=8)
+def insight_tags(texts: pd.Series, lexicon: dict, tagger_id: str | None,
+                 _taggers: dict | None) -> pd.DataFrame:
+    """``domain`` and ``theme`` per post: the trained taggers where there are any (keyed by
+    ``tagger_id``), else the word lists ``lexicon``."""
+    from stigma_core import insights
+    taggers = _taggers or {}
+    return insights.tag_frame(texts, lexicon=lexicon, domain_model=taggers.get("domain"),
+                              theme_model=taggers.get("theme"))
+
+
+def insight_posts(corpus: pd.DataFrame) -> pd.DataFrame:
+    """The corpus as Insights reads it: scored (``stigma_predicted``) when a model is in use,
+    countries resolved, and a ``domain`` and ``theme`` per post."""
+    if state.get(state.MODEL) is not None:
+        frame = scored_corpus(corpus)
+    elif "location" in corpus:
+        frame = corpus.assign(country=countries(corpus["location"],
+                                                state.get(state.OVERRIDES, {})))
+    else:
+        frame = corpus
+    taggers = insight_taggers()
+    tags = insight_tags(frame["text"], insight_lexicon(),
+                        taggers["id"] if taggers else None, taggers)
+    return frame.assign(domain=tags["domain"].to_numpy(), theme=tags["theme"].to_numpy())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def insight_shares(posts: pd.DataFrame, column: str, by: str | None, min_n: int,
+                   sort_groups: bool = False) -> pd.DataFrame:
+    """Each class's share per group with Wilson 95% CIs (``insights.tag_shares``)."""
+    from stigma_core import insights
+    return insights.tag_shares(posts, column, by, min_n=min_n, sort_groups=sort_groups)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def insight_stigma_by_tag(posts: pd.DataFrame, column: str, min_n: int) -> pd.DataFrame:
+    """The share flagged stigmatising within each domain or theme (Wilson 95% CIs)."""
+    from stigma_core import insights
+    return insights.stigma_by_tag(posts, column, min_n=min_n)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def insight_mix_test(posts: pd.DataFrame, column: str, by: str, min_n: int) -> dict:
+    """Chi-square test of the ``column`` mix across ``by`` groups, as plain values."""
+    from stigma_core import insights
+    return insights.mix_test(posts, column, by, min_n=min_n).as_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def insight_comparison(posts: pd.DataFrame, by: str, min_n: int
+                       ) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Groups side by side (prevalence, domain mix, theme mix) and one test of each."""
+    from stigma_core import insights
+    comparison = insights.compare_groups(posts, by, min_n=min_n)
+    return comparison.table, {k: t.as_dict() for k, t in comparison.tests.items()}
+
+
+@st.cache_data(show_spinner="Finding segments of posts that talk alike…", max_entries=4)
+def insight_segments(texts: pd.Series) -> object:
+    """Segments of the posts (TF-IDF, LSA, k-means with k by silhouette; seeded)."""
+    from stigma_core import segments
+    return segments.find_segments(texts)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def insight_segment_profile(posts: pd.DataFrame, labels: object, min_n: int) -> pd.DataFrame:
+    """Each segment's stigma share (when scored) and where it is over-represented."""
+    from stigma_core import segments
+    return segments.segment_profile(posts, labels, min_n=min_n)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def insight_action_gap(posts: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """Actionable vs awareness (and help-seeking) content per domain, with CIs."""
+    from stigma_core import insights
+    return insights.action_gap(posts, min_n=min_n)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def insight_help_questions(texts: pd.Series, lexicon: dict) -> pd.DataFrame:
+    """The help-seeking posts' questions grouped by topic, with masked examples."""
+    from stigma_core import insights
+    return insights.help_questions(texts, lexicon=lexicon.get("help_topic"))
+
+
+@st.cache_resource(show_spinner="Training the tagger on the coded posts…", max_entries=8)
+def train_insight_tagger(texts: pd.Series, labels: pd.Series, kind: str) -> object:
+    """A TF-IDF + logistic regression tagger for ``kind`` with its cross-validated report."""
+    from stigma_core import insights
+    return insights.train_tagger(texts, labels, kind)

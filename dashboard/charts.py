@@ -408,3 +408,219 @@ def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
         xaxis_title="Coded posts used for training", yaxis_title="AUC (0.5 = guessing)",
         yaxis_range=[0.4, 1.0], showlegend=False, height=360)
     return figure
+
+
+# --- Insights: domain and theme shares, mixes, trends, segments -------------------------------
+
+TAG_COLOURS = {
+    "self": "#8e44ad", "community": "#d35400", "professional": "#16a085", "none": GREY,
+    "awareness": "#2980b9", "actionable": "#27ae60", "help_seeking": "#c0392b",
+    "personal_story": "#f39c12", "other": GREY, "stigmatising": CLASS_COLOURS["Stigmatising"],
+}
+
+
+def tag_name(tag: str) -> str:
+    """A class's plain display name ("help_seeking" -> "Help-seeking")."""
+    from stigma_core.insights import CLASS_NAMES as TAG_NAMES
+    return TAG_NAMES.get(tag, str(tag))
+
+
+def _short(tag: str) -> str:
+    """A class's name without its explanation in brackets, for axes and legends."""
+    return tag_name(tag).split(" (")[0]
+
+
+def tag_share_bars(table: pd.DataFrame, title: str, what: str = "posts") -> go.Figure:
+    """One bar per class: its share (%) with the Wilson 95% CI as whiskers and "k of n" on
+    the bar. ``table``: rows of ``insights.tag_shares`` for one group (columns ``tag, n, k,
+    share, ci_low, ci_high``)."""
+    rows = table.dropna(subset=["share"])
+    fig = go.Figure(go.Bar(
+        x=[f"{_short(t)}<br>{k:,} posts" for t, k in zip(rows["tag"], rows["k"], strict=True)],
+        y=rows["share"] * 100,
+        marker_color=[TAG_COLOURS.get(t, CLASS_COLOURS["Other"]) for t in rows["tag"]],
+        error_y={"type": "data", "symmetric": False,
+                 "array": (rows["ci_high"] - rows["share"]) * 100,
+                 "arrayminus": (rows["share"] - rows["ci_low"]) * 100},
+        customdata=[f"{k:,} of {n:,}" for k, n in zip(rows["k"], rows["n"], strict=True)],
+        hovertemplate="%{x}: %{y:.1f}% (%{customdata})<extra></extra>",
+    ))
+    n = int(table["n"].max()) if len(table) else 0
+    fig.update_layout(title=f"{title} (n = {n:,} {what})", height=420, showlegend=False,
+                      yaxis_title="Share of posts (%, Wilson 95% CI)", xaxis_title=None,
+                      xaxis_tickangle=0, margin={"t": 60, "b": 40})
+    return fig
+
+
+def stigma_by_tag_bars(table: pd.DataFrame, title: str) -> go.Figure:
+    """The share flagged stigmatising within each class, with Wilson 95% CIs and each n."""
+    rows = table.dropna(subset=["share"])
+    fig = go.Figure(go.Bar(
+        x=[f"{_short(t)}<br>n = {n:,}" for t, n in zip(rows["tag"], rows["n"], strict=True)],
+        y=rows["share"] * 100, marker_color=CLASS_COLOURS["Stigmatising"],
+        error_y={"type": "data", "symmetric": False,
+                 "array": (rows["ci_high"] - rows["share"]) * 100,
+                 "arrayminus": (rows["share"] - rows["ci_low"]) * 100},
+        hovertemplate="%{x}: %{y:.1f}% flagged<extra></extra>",
+    ))
+    fig.update_layout(title=f"{title} (n = {int(table['n'].sum()):,} posts)", height=400,
+                      yaxis_title="Flagged stigmatising (%, 95% CI)", xaxis_title=None,
+                      xaxis_tickangle=0)
+    return fig
+
+
+def mix_bars(table: pd.DataFrame, title: str, group_label: str) -> go.Figure:
+    """Grouped bars: each class's share (%) per group with Wilson 95% CI whiskers; groups with
+    too few posts left out. ``table``: ``insights.tag_shares`` by a group column."""
+    rows = table[~table["too_few"]]
+    fig = go.Figure()
+    for tag in pd.unique(rows["tag"]):
+        part = rows[rows["tag"] == tag]
+        fig.add_trace(go.Bar(
+            x=part["group"].astype(str), y=part["share"] * 100, name=_short(tag),
+            marker_color=TAG_COLOURS.get(tag),
+            customdata=[f"{k:,} of {n:,}" for k, n in zip(part["k"], part["n"], strict=True)],
+            error_y={"type": "data", "symmetric": False,
+                     "array": (part["ci_high"] - part["share"]) * 100,
+                     "arrayminus": (part["share"] - part["ci_low"]) * 100},
+            hovertemplate="%{x}, " + _short(tag) + ": %{y:.1f}% (%{customdata})<extra></extra>",
+        ))
+    n = int(rows.drop_duplicates("group")["n"].sum())
+    fig.update_layout(barmode="group", height=420, title=f"{title} (n = {n:,} posts)",
+                      xaxis_title=group_label, yaxis_title="Share of the group's posts (%, 95% CI)",
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def trend_lines(table: pd.DataFrame, title: str, period: str) -> go.Figure:
+    """Each class's share per period as lines with 95% CI whiskers (periods with too few
+    posts left out)."""
+    rows = table[~table["too_few"]]
+    fig = go.Figure()
+    for tag in pd.unique(rows["tag"]):
+        part = rows[rows["tag"] == tag]
+        fig.add_trace(go.Scatter(
+            x=part["group"], y=part["share"] * 100, name=_short(tag), mode="lines+markers",
+            line={"color": TAG_COLOURS.get(tag), "width": 3},
+            error_y={"type": "data", "symmetric": False, "thickness": 1,
+                     "array": (part["ci_high"] - part["share"]) * 100,
+                     "arrayminus": (part["share"] - part["ci_low"]) * 100},
+            customdata=part["n"], hovertemplate="%{x}: %{y:.1f}% (n = %{customdata:,})"
+                                                "<extra></extra>",
+        ))
+    n = int(rows.drop_duplicates("group")["n"].sum())
+    fig.update_layout(title=f"{title} by {period} (n = {n:,} posts with a date)", height=420,
+                      xaxis_title=period.capitalize(),
+                      yaxis_title="Share of the period's posts (%, 95% CI)",
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def mix_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
+    """A ``tag_shares`` table made wide and readable: one row per group, its n, and each
+    class's share with its 95% CI ("too few posts" under the minimum)."""
+    groups = list(pd.unique(table["group"]))
+    out = pd.DataFrame({group_label: groups})
+    first = table.drop_duplicates("group").set_index("group")
+    out["Posts (n)"] = [int(first.loc[g, "n"]) for g in groups]
+    for tag in pd.unique(table["tag"]):
+        rows = table[table["tag"] == tag].set_index("group")
+        out[f"{_short(tag)} (95% CI)"] = [
+            "too few posts" if rows.loc[g, "too_few"] else
+            ci_text(rows.loc[g, "share"], rows.loc[g, "ci_low"], rows.loc[g, "ci_high"],
+                    percent=True) for g in groups]
+    return out
+
+
+def comparison_table(table: pd.DataFrame, by_label: str) -> pd.DataFrame:
+    """``insights.compare_groups``'s long table with the groups side by side: one column per
+    group, one row per measure (posts, flagged stigmatising when scored, each domain and
+    theme share), every share with its 95% CI ("too few posts" under the minimum)."""
+    groups = list(pd.unique(table["group"]))
+    first = table.drop_duplicates("group").set_index("group")
+    rows = [{by_label: "Posts (n)", **{g: f"{int(first.loc[g, 'n']):,}" for g in groups}}]
+    names = {"stigma": "Flagged stigmatising", "domain": "Domain", "theme": "Theme"}
+    for column in pd.unique(table["column"]):
+        part = table[table["column"] == column]
+        for tag in pd.unique(part["tag"]):
+            cells = part[part["tag"] == tag].set_index("group")
+            label = names[column] if column == "stigma" else f"{names.get(column, column)}: " \
+                f"{_short(tag).lower()}"
+            rows.append({by_label: label, **{
+                g: "too few posts" if cells.loc[g, "too_few"] else ci_text(
+                    cells.loc[g, "share"], cells.loc[g, "ci_low"], cells.loc[g, "ci_high"],
+                    percent=True) for g in groups}})
+    return pd.DataFrame(rows)
+
+
+def gap_bars(gap: pd.DataFrame) -> go.Figure:
+    """Per domain: actionable, awareness and help-seeking shares with 95% CIs, side by side."""
+    rows = gap[~gap["too_few"]]
+    fig = go.Figure()
+    for theme in ("awareness", "actionable", "help_seeking"):
+        fig.add_trace(go.Bar(
+            x=[f"{_short(d)}<br>n = {n:,}" for d, n in zip(rows["domain"], rows["n"],
+                                                          strict=True)],
+            y=rows[theme] * 100, name=_short(theme), marker_color=TAG_COLOURS[theme],
+            error_y={"type": "data", "symmetric": False,
+                     "array": (rows[f"{theme}_ci_high"] - rows[theme]) * 100,
+                     "arrayminus": (rows[theme] - rows[f"{theme}_ci_low"]) * 100},
+            customdata=[f"{k:,}" for k in rows[f"{theme}_k"]],
+            hovertemplate="%{x}, " + _short(theme) + ": %{y:.1f}% (%{customdata} posts)"
+                          "<extra></extra>",
+        ))
+    fig.update_layout(barmode="group", height=420,
+                      title=f"Awareness vs actionable advice by domain (n = "
+                            f"{int(rows['n'].sum()):,} posts about mental health)",
+                      xaxis_title="Domain", yaxis_title="Share of the domain's posts "
+                                                        "(%, 95% CI)",
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def gap_table(gap: pd.DataFrame) -> pd.DataFrame:
+    """The action-gap table in readable columns, shares with 95% CIs, gap in points."""
+    out = pd.DataFrame({"Domain": [tag_name(d) for d in gap["domain"]],
+                        "Posts (n)": gap["n"]})
+    for theme in ("awareness", "actionable", "help_seeking"):
+        out[f"{_short(theme)} (95% CI)"] = [
+            "too few posts" if few else ci_text(v, lo, hi, percent=True)
+            for v, lo, hi, few in zip(gap[theme], gap[f"{theme}_ci_low"],
+                                      gap[f"{theme}_ci_high"], gap["too_few"], strict=True)]
+    out["Gap (points)"] = (gap["gap"] * 100).round(1)
+    return out
+
+
+def segment_display(table: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
+    """Segments in readable columns: name, more distinguishing terms, n, stigma share with CI
+    (when scored), and where each is over-represented (lift, n there)."""
+    rows = table.merge(profile.drop(columns="n"), on="segment", how="left")
+    out = pd.DataFrame({
+        "Segment (its most distinctive words)": rows["name"],
+        "Also distinctive": rows["terms"].map(lambda t: ", ".join(t.split(", ")[3:8])),
+        "Posts (n)": rows["n"],
+    })
+    if "stigma_share" in rows:
+        out["Flagged stigmatising (95% CI)"] = [
+            "too few posts" if pd.isna(v) else ci_text(v, lo, hi, percent=True)
+            for v, lo, hi in zip(rows["stigma_share"], rows["stigma_ci_low"],
+                                 rows["stigma_ci_high"], strict=True)]
+    for column, label in (("platform", "platform"), ("country", "country")):
+        if f"{column}_top" not in rows:
+            continue
+        named = geo.country_name if column == "country" else str
+        out[f"Over-represented: {label}"] = [
+            "—" if top is None or pd.isna(lift) else f"{named(top)}: {lift:.1f}× ({n:,} posts)"
+            for top, lift, n in zip(rows[f"{column}_top"], rows[f"{column}_lift"],
+                                    rows[f"{column}_n"], strict=True)]
+    return out
+
+
+def tagger_table(per_class: pd.DataFrame) -> pd.DataFrame:
+    """A trained tagger's cross-validated F1 per class with bootstrap 95% CIs and support."""
+    return pd.DataFrame({
+        "Class": [tag_name(c) for c in per_class["class"]],
+        "F1 (95% CI)": [ci_text(v, lo, hi) for v, lo, hi in zip(
+            per_class["f1"], per_class["ci_low"], per_class["ci_high"], strict=True)],
+        "Coded posts (n)": per_class["support"],
+    })

@@ -121,6 +121,28 @@ def prevalence_section(scored: pd.DataFrame, min_n: int) -> ReportSection:
     return ReportSection("Prevalence", summary, figures=figures, tables=tables, images=images)
 
 
+def insights_section(min_n: int) -> ReportSection:
+    """Domain and theme shares with 95% CIs, and platforms side by side with their tests,
+    tagged as on the Insights page (word lists or the trained taggers chosen there)."""
+    posts = cached.insight_posts(cached.open_sample(state.CORPUS))
+    figures, tables = [], []
+    for kind in ("domain", "theme"):
+        shares = cached.insight_shares(posts, kind, None, min_n)
+        figures.append(charts.tag_share_bars(shares, f"{kind.capitalize()} shares"))
+        tables.append((charts.mix_table(shares, "Posts"),
+                       f"{kind.capitalize()} shares (Wilson 95% CIs)"))
+    tests = []
+    if "platform" in posts:
+        table, found = cached.insight_comparison(posts, "platform", min_n)
+        tables.append((charts.comparison_table(table, "Share of posts (95% CI)"),
+                       f"Platforms side by side (groups under {min_n} posts get no share)"))
+        tests = [test["words"] for test in found.values()]
+    tagged_by = "taggers trained on coded posts" if cached.insight_taggers() else "word lists"
+    text = (f"Posts tagged by domain and theme with the {tagged_by} (n = {len(posts):,}). "
+            + " ".join(tests))
+    return ReportSection("Insights", text, figures=figures, tables=tables)
+
+
 def sections(scored: pd.DataFrame | None, min_n: int) -> list[ReportSection]:
     """Every section there is material for, in reading order."""
     parts = [data_section(), features_section(), models_section(), model_card_section()]
@@ -129,4 +151,8 @@ def sections(scored: pd.DataFrame | None, min_n: int) -> list[ReportSection]:
             parts.append(prevalence_section(scored, min_n))
         except CorpusError as err:
             parts.append(ReportSection("Prevalence", f"Not available: {err}"))
+    try:
+        parts.append(insights_section(min_n))
+    except CorpusError as err:
+        parts.append(ReportSection("Insights", f"Not available: {err}"))
     return [p for p in parts if p is not None]

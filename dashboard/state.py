@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from stigma_core.privacy import mask_series
+from stigma_core.privacy import drop_personal_text, mask_frame
 
 # Data: the labelled set models learn from, and the corpus the chosen model scores.
 DATASET = "dataset"
@@ -35,9 +35,15 @@ FLASH = "flash"
 # Coding: the project open on the Coding page and who is coding on this browser.
 CODING_PROJECT = "coding_project"
 CODING_RATER = "coding_rater"
+# Surviving a browser reload (dashboard/resume.py): this tab's token (also in the URL), the
+# id of the model last written under it, and whether this session has read the URL yet.
+TAB_TOKEN = "tab_token"
+SAVED_MODEL_ID = "saved_model_id"
+RESUMED = "resumed_from_url"
 
 # Widget keys shared across pages; widgets use persist_state="session" so values survive a
-# page switch, and DEFAULTS as their starting values.
+# page switch, and DEFAULTS as their starting values. The presenter toggle is also bound to
+# the URL (?presenter_mode=true), so presenter mode survives a browser reload.
 PRESENTER = "presenter_mode"
 PRIVACY = "privacy_mode"
 COST_RATIO = "cost_ratio"
@@ -48,7 +54,6 @@ DEFAULTS: dict[str, Any] = {
     COST_RATIO: 5,
     DECIDED_BY: "",
 }
-TEXT_COLUMNS = ("text", "post", "snippet")
 
 
 def get(key: str, default: Any = None) -> Any:
@@ -75,8 +80,15 @@ def set_model(bundle: Any, name: str) -> None:
 
 
 def presenter() -> bool:
-    """True when no raw post may appear on screen or in a report."""
-    return bool(st.session_state.get(PRESENTER, False))
+    """True when no raw post may appear on screen or in a report.
+
+    Read from the sidebar toggle; when it has not been drawn in this session (a page run on
+    its own before app.py, see dashboard/__init__.py), from the URL, where the toggle keeps
+    presenter mode (``?presenter_mode=true``), so a reload never shows raw posts by mistake.
+    """
+    if PRESENTER in st.session_state:
+        return bool(st.session_state[PRESENTER])
+    return str(st.query_params.get(PRESENTER, "")).lower() in ("true", "1")
 
 
 def privacy() -> bool:
@@ -85,13 +97,18 @@ def privacy() -> bool:
 
 
 def visible_posts(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` as it may be shown: text dropped in presenter mode, masked in privacy mode."""
-    text_cols = [c for c in frame.columns if str(c).lower() in TEXT_COLUMNS]
+    """`frame` as it may be shown on screen, put in a report or downloaded.
+
+    Presenter mode drops the post and every column of free text about a person (location,
+    bio, author...: ``privacy.personal_text_columns`` states the rule). Privacy mode masks
+    handles, e-mails, links and phone numbers in every text column that is left, not only
+    the post: a profile can name a person as well as a post can.
+    """
     if presenter():
-        return frame.drop(columns=text_cols)
-    if not privacy():
-        return frame
-    return frame.assign(**{col: mask_series(frame[col]) for col in text_cols})
+        frame = drop_personal_text(frame)
+    if privacy():
+        frame = mask_frame(frame)
+    return frame
 
 
 def flash(message: str) -> None:

@@ -140,7 +140,8 @@ def current(key: str, name_key: str) -> None:
     shown = state.visible_posts(frame.head(PREVIEW_ROWS))
     st.markdown(f"**Preview** (first {len(shown):,} of {len(frame):,} rows)")
     if state.presenter():
-        st.caption("Presenter mode: post text is hidden.")
+        st.caption("Presenter mode: post text is hidden, and so are profile columns (location, "
+                   "bio, author...).")
     st.dataframe(shown, hide_index=True)
 
 

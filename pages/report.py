@@ -30,12 +30,13 @@ def build_report(scored: pd.DataFrame | None, title: str, min_n: int) -> None:
     with st.spinner("Building the report…"):
         html = export.render_report_html(
             report.sections(scored, min_n), title=title, created=datetime.now(),
-            presenter_mode=state.presenter())
+            presenter_mode=state.presenter(), privacy_mode=state.privacy())
     state.put(state.REPORT, html)
 
 
 def downloads(scored: pd.DataFrame) -> None:
-    """The scored posts as CSV and Parquet (masked or without text, per the switches)."""
+    """The scored posts as CSV and Parquet: personal details masked in every column, or posts
+    and profiles left out in presenter mode (``state.visible_posts``)."""
     shown = state.visible_posts(scored)
     st.markdown(f"**Scored posts** ({len(shown):,} rows; columns: {', '.join(shown.columns)})")
     left, right = st.columns(2)
@@ -49,10 +50,11 @@ st.title("Report")
 st.write("Download one self-contained HTML report of this analysis — figures, tables, the model "
          "card and the trade-off chosen — and the scored posts as CSV or Parquet.")
 if state.presenter():
-    st.caption("Presenter mode is on: the report and the downloads leave out every raw post.")
+    st.caption("Presenter mode is on: the report and the downloads leave out every raw post and "
+               "profile (location, bio, author).")
 elif state.privacy():
-    st.caption("Privacy mode is on: handles, links and e-mails are masked in the report and "
-               "downloads.")
+    st.caption("Privacy mode is on: handles, links, e-mails and phone numbers are masked in "
+               "every column of the report and the downloads.")
 report_title = st.text_input("Report title", "Stigma Lens report", key="rep_title")
 minimum = st.slider("Minimum posts per group for an estimate", 5, 200, 30, key="rep_min_n")
 posts = scored_or_none()

@@ -8,8 +8,10 @@
 ``train`` writes the model file and, beside it, ``<model>.metrics.json``: every model's test
 metrics with 95% CIs, the chosen model and the rule that chose it, the engineered features'
 t-tests and the loading report. ``score`` writes the input rows, every column kept, plus
-``stigma_probability`` and ``stigma_predicted``. ``prevalence`` writes the share of
-stigmatising posts, raw and corrected with a 95% CI, overall and by group (see
+``stigma_probability`` and ``stigma_predicted``; handles, e-mails, links and phone numbers are
+masked in every text column (the post, a location, a bio...) unless ``--no-mask`` is given,
+and CSV/XLSX cells that a spreadsheet would run as a formula are neutralised. ``prevalence``
+writes the share of stigmatising posts, raw and corrected with a 95% CI, overall and by group (see
 ``stigma_core.assisted.corpus_prevalence``): from a coded random sample of the corpus when
 ``--coded`` is given, else from the model's own error rates with a warning when those may not
 hold for this corpus. Progress goes to stderr; a problem with the user's input ends the run
@@ -21,7 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +34,12 @@ import pandas as pd
 from stigma_core.assisted import DEFAULT_MIN_CODED, CodedPosts, corpus_prevalence, match_coded_posts
 from stigma_core.crossfit import trained_on
 from stigma_core.errors import CorpusError, ModelError
-from stigma_core.export import TABLE_FORMATS, mask_frame, write_table
+from stigma_core.export import TABLE_FORMATS, write_table
 from stigma_core.io import load_corpus, read_codes, read_table
 from stigma_core.models import CHOICE_RULE, FAMILIES, GRIDS, TrainingRun, train_models
 from stigma_core.persist import ModelBundle, bundle_from_run, load_model, save_model, to_plain
-from stigma_core.scale import score_frame, score_texts
+from stigma_core.privacy import mask_frame
+from stigma_core.scale import STREAM_FORMATS, score_file, score_frame, score_texts
 from stigma_core.shift import is_synthetic_sample
 
 EXIT_USER_ERROR = 2
@@ -114,6 +118,7 @@ def _train(args: argparse.Namespace) -> None:
         seed=args.seed,
         recall_target=args.recall_target,
         progress=_progress,
+        n_jobs=None,
     )
     extra = {"data": Path(args.data).name, "text_column": args.text_col}
     bundle = bundle_from_run(run, card_extra={**extra, "label_column": args.label_col})
@@ -139,16 +144,59 @@ def _check_output(path: str) -> None:
         )
 
 
+STREAM_BYTES = 256 * 2**20
+"""Inputs at least this big (CSV/TSV, JSON lines or Parquet, written to .parquet) stream
+through ``scale.score_file``: batches of rows, so memory stays bounded."""
+
+
+@contextmanager
+def _cluster(args: argparse.Namespace, bundle: ModelBundle) -> Iterator[Any]:
+    """The Dask scorer for ``--engine dask`` (None for the local engine)."""
+    if getattr(args, "engine", "local") != "dask":
+        yield None
+        return
+    from stigma_core.cluster import DaskScorer, dask_client
+
+    where = args.scheduler or "a local cluster"
+    _progress(0.0, f"Starting Dask on {where}")
+    with dask_client(args.scheduler) as client:
+        yield DaskScorer(client, bundle)
+
+
+def _streams(args: argparse.Namespace) -> bool:
+    """Whether ``score`` streams the input (big, in a streamable format, Parquet out)."""
+    data = Path(args.data)
+    return (Path(args.out).suffix.lower() == ".parquet" and data.is_file()
+            and data.suffix.lower().lstrip(".") in STREAM_FORMATS
+            and data.stat().st_size >= STREAM_BYTES)
+
+
+def _score_streaming(args: argparse.Namespace, bundle: ModelBundle) -> None:
+    """``score`` for a big input: batch by batch into the Parquet output (columns of a
+    CSV/TSV input are written as text)."""
+    _progress(0.0, f"Streaming {args.data}")
+    with _cluster(args, bundle) as cluster:
+        summary = score_file(bundle, args.data, args.text_col, args.out,
+                             transform=None if args.no_mask else mask_frame,
+                             progress=_progress, cluster=cluster)
+    print(f"Scored {summary.rows:,} rows ({summary.flagged:,} flagged as stigmatising) into "
+          f"{args.out}")
+
+
 def _score(args: argparse.Namespace) -> None:
     """The ``score`` command."""
     _check_output(args.out)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     bundle = load_model(args.model)
+    if _streams(args):
+        _score_streaming(args, bundle)
+        return
     _progress(0.0, f"Reading {args.data}")
     raw = read_table(args.data)
-    scored = score_frame(bundle, raw, args.text_col, progress=_progress)
+    with _cluster(args, bundle) as cluster:
+        scored = score_frame(bundle, raw, args.text_col, progress=_progress, cluster=cluster)
     if not args.no_mask:
-        scored = mask_frame(scored, [args.text_col])
+        scored = mask_frame(scored)
     written = write_table(scored, args.out)
     flagged = int(scored["stigma_predicted"].sum())
     print(f"Scored {len(scored):,} rows ({flagged:,} flagged as stigmatising) into {written}")
@@ -247,7 +295,8 @@ def _prevalence(args: argparse.Namespace) -> None:
         raise CorpusError(f"No row of '{args.data}' has a post in '{args.text_col}'.")
     texts = texts[keep].reset_index(drop=True)
     groups = None if groups is None else groups[keep].reset_index(drop=True)
-    proba = score_texts(bundle, texts, progress=_progress)
+    with _cluster(args, bundle) as cluster:
+        proba = score_texts(bundle, texts, progress=_progress, cluster=cluster)
     coded = None if args.coded is None else _coded_posts(args, bundle, texts, proba, groups)
     _progress(1.0, "Comparing the corpus with the model's training data")
     result = corpus_prevalence(bundle, proba, coded=coded, groups=groups, texts=texts,
@@ -274,6 +323,19 @@ def _report_prevalence(overall: dict[str, Any], out: str) -> None:
           f"\nReport: {out}")
     if overall["warning"]:
         print(f"warning: {overall['warning']}", file=sys.stderr)
+
+
+def _engine_options(command: argparse.ArgumentParser) -> None:
+    """``--engine`` and ``--scheduler``, shared by ``score`` and ``prevalence``."""
+    command.add_argument(
+        "--engine", choices=("local", "dask"), default="local",
+        help="where to score: this machine's cores (default) or a Dask cluster",
+    )
+    command.add_argument(
+        "--scheduler",
+        help="with --engine dask: address of a running Dask scheduler (tcp://HOST:8786); "
+        "without it a local cluster of worker processes is started",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -313,8 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--no-mask",
         action="store_true",
-        help="write the posts as they are (default: @handles, links and e-mails masked)",
+        help="write every column as it is (default: @handles, e-mails, links and phone "
+        "numbers masked in every text column)",
     )
+    _engine_options(score)
     score.set_defaults(handler=_score)
     prevalence = commands.add_parser(
         "prevalence", help="how common stigma is in a corpus, with an honest interval")
@@ -334,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"fewest coded posts a group needs for an estimate (default {DEFAULT_MIN_CODED})",
     )
     prevalence.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _engine_options(prevalence)
     prevalence.add_argument("--out", required=True, help="JSON report to write (e.g. out.json)")
     prevalence.set_defaults(handler=_prevalence)
     return parser

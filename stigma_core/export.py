@@ -2,8 +2,10 @@
 
 Posts are written by strangers, so a post reading ``=HYPERLINK(...)`` must never run as a
 formula when a colleague opens the export in a spreadsheet (OWASP "CSV injection"): every
-text cell that a spreadsheet would read as a formula gets a leading single quote. The HTML
-report is one file that opens offline: inline CSS, plotly.js inlined once, images as base64.
+text cell that a spreadsheet would read as a formula gets a leading single quote (see
+:func:`runs_as_formula` for the rule). The HTML report is one file that opens offline: inline
+CSS, plotly.js inlined once, images as base64. Masking personal details is
+``stigma_core.privacy.mask_frame``'s job, done before a table reaches this module.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,13 +25,26 @@ import pyarrow as pa
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from stigma_core.errors import CorpusError
-from stigma_core.privacy import mask_series
+from stigma_core.privacy import PERSONAL_TEXT_NAMES, mask_frame
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-CONTROL_PREFIXES = ("\t", "\r")
+# What makes a spreadsheet run a cell (OWASP CSV injection): = + - @ first, in ASCII or their
+# full-width and small-form variants (some spreadsheets fold those to ASCII), or a tab or
+# carriage return first; spreadsheets may skip leading spaces and quote marks before deciding.
+FORMULA_TRIGGERS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212")
+CONTROL_TRIGGERS = frozenset("\t\r")
+# Quote marks skipped before the first real character. Not the ASCII apostrophe: a cell
+# starting with ' is text in every spreadsheet, which is why it is the neutraliser.
+LEADING_QUOTES = frozenset(
+    '"\uff02\uff07\u201c\u201d\u201e\u201f\u2018\u2019\u201a\u201b\u00ab\u00bb'
+)
+# A plain number ("-1.5", "+3", "-1,234.5", "-2e3", "-12.5%"): read as a number, never run,
+# so it is written exactly as it came.
+PLAIN_NUMBER_RE = re.compile(
+    r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?"
+)
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 MIME_TYPES = {
     "csv": "text/csv",
@@ -36,16 +52,29 @@ MIME_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 EXCEL_MAX_ROWS = 1_048_576
-PRESENTER_HIDDEN = frozenset({"text", "post", "snippet"})
 MAX_REPORT_ROWS = 1000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+def runs_as_formula(value: str) -> bool:
+    """True when a spreadsheet could run ``value`` as a formula.
+
+    The rule (OWASP): skipping leading whitespace and quote marks, the first character is a
+    tab or carriage return, or one of = + - @ (or a full-width variant) — unless the whole
+    cell is a plain number such as "-1.5", which a spreadsheet reads as that number.
+    """
+    for char in value:
+        if char in CONTROL_TRIGGERS:
+            return True
+        if char.isspace() or char in LEADING_QUOTES:
+            continue
+        return char in FORMULA_TRIGGERS and not PLAIN_NUMBER_RE.fullmatch(value.strip())
+    return False
+
+
 def _safe_cell(value: object) -> object:
     """Prefix a quote to a string a spreadsheet would run as a formula; leave the rest."""
-    if isinstance(value, str) and (
-        value.startswith(CONTROL_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)
-    ):
+    if isinstance(value, str) and runs_as_formula(value):
         return "'" + value
     return value
 
@@ -60,9 +89,9 @@ def _is_text_column(series: pd.Series) -> bool:
 def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` in which no cell or column name would run as a spreadsheet formula.
 
-    Strings starting with = + - @ (after any whitespace) or with a tab or carriage return
-    get a leading ``'``, as OWASP advises; numeric, boolean and date columns are untouched,
-    so a negative number stays a number.
+    Strings :func:`runs_as_formula` flags get a leading ``'``, as OWASP advises; numeric,
+    boolean and date columns are untouched, and so is a string that is a plain number, so
+    "-1.5" stays "-1.5" whether it came as a number or as text.
     """
     safe = df.copy()
     for i in range(safe.shape[1]):
@@ -142,18 +171,6 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return target
 
 
-def mask_frame(df: pd.DataFrame, cols: Iterable[str] = ("text",)) -> pd.DataFrame:
-    """A copy with handles, URLs and e-mails masked in the named columns that are present.
-
-    For sharing scored posts without identifying their authors (privacy mode).
-    """
-    masked = df.copy()
-    for col in cols:
-        if col in masked.columns:
-            masked[col] = mask_series(masked[col])
-    return masked
-
-
 @dataclass
 class ReportSection:
     """One part of the HTML report, shown in this order: heading, text, figures, images, tables.
@@ -193,11 +210,15 @@ def _paragraphs(text: str) -> str:
     return "".join(f"<p>{html.escape(b)}</p>" for b in blocks)
 
 
-def _table_html(frame: pd.DataFrame, caption: str, presenter_mode: bool) -> str:
-    """An escaped HTML table; raw-post columns dropped in presenter mode; long tables cut."""
+def _table_html(frame: pd.DataFrame, caption: str, presenter_mode: bool,
+                privacy_mode: bool) -> str:
+    """An escaped HTML table; columns named like posts or profile fields dropped in presenter
+    mode, personal details masked in privacy mode; long tables cut."""
     if presenter_mode:
-        hidden = [c for c in frame.columns if str(c).lower() in PRESENTER_HIDDEN]
+        hidden = [c for c in frame.columns if str(c).strip().lower() in PERSONAL_TEXT_NAMES]
         frame = frame.drop(columns=hidden)
+    if privacy_mode:
+        frame = mask_frame(frame)
     note = ""
     if len(frame) > MAX_REPORT_ROWS:
         note = f" (first {MAX_REPORT_ROWS:,} of {len(frame):,} rows)"
@@ -259,12 +280,16 @@ def render_report_html(
     title: str,
     created: datetime | str,
     presenter_mode: bool = False,
+    privacy_mode: bool = True,
 ) -> str:
     """One self-contained HTML report: opens offline, with nothing fetched from the web.
 
-    All user text is escaped. In presenter mode, table columns named text/post/snippet are
-    dropped so raw posts are not shown on a projector (figures are drawn as given: keep raw
-    posts out of their hover text).
+    All user text is escaped. In presenter mode, table columns named like a post or a profile
+    field (``text``, ``location``, ``bio``, ``author``...: ``privacy.PERSONAL_TEXT_NAMES``) are
+    dropped so no raw post or profile is shown on a projector; the caller drops any other
+    free-text column (``privacy.drop_personal_text`` judges by values too). In privacy mode
+    (the default) handles, e-mails, links and phone numbers are masked in every table cell.
+    Figures are drawn as given: keep raw posts out of their hover text.
     """
     if isinstance(created, datetime):
         created = created.isoformat(sep=" ", timespec="minutes")
@@ -274,7 +299,9 @@ def render_report_html(
         figures, plotly_inlined = _figures_html(section.figures, plotly_inlined)
         images = "".join(_image_html(*_with_caption(i)) for i in section.images)
         tables = "".join(
-            _table_html(*_with_caption(t), presenter_mode=presenter_mode) for t in section.tables
+            _table_html(*_with_caption(t), presenter_mode=presenter_mode,
+                        privacy_mode=privacy_mode)
+            for t in section.tables
         )
         body.append(
             f"<section><h2>{html.escape(section.heading)}</h2>"

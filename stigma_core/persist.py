@@ -34,6 +34,8 @@ from stigma_core.shift import looks_like_sample, training_profile
 
 FORMAT = "stigma-lens-model"
 FORMAT_VERSION = 1
+KNOWN_FORMAT_VERSIONS = (1,)
+REQUIRED_META = ("threshold", "metrics", "card")
 TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.float64",
     "numpy.int64",
@@ -182,7 +184,11 @@ def _training_data_facts(run: TrainingRun, result: ModelResult) -> dict[str, Any
 
 
 def to_bytes(bundle: ModelBundle) -> bytes:
-    """The bundle as skops bytes (e.g. for a download button)."""
+    """The bundle as skops bytes (e.g. for a download button); a bundle whose threshold is
+    not a finite number in [0, 1] is refused, since no one could open the file again."""
+    problem = threshold_problem(bundle.threshold)
+    if problem:
+        raise ModelError(f"This model cannot be saved: {problem}. Choose a threshold from 0 to 1.")
     meta = {"threshold": bundle.threshold, "metrics": bundle.metrics, "card": bundle.card}
     payload = {
         "format": FORMAT,
@@ -203,7 +209,12 @@ def _not_a_model(detail: str) -> ModelError:
 
 
 def from_bytes(data: bytes) -> ModelBundle:
-    """Rebuild a bundle from skops bytes, refusing any type not in ``TRUSTED_TYPES``."""
+    """Rebuild a bundle from skops bytes, refusing any type not in ``TRUSTED_TYPES``.
+
+    The metadata is checked before use (:func:`check_metadata`): a model whose threshold is
+    missing, not a number, NaN or outside [0, 1] would silently flag everything or nothing,
+    so such a file is refused with a ``ModelError`` naming what is wrong.
+    """
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as err:  # skops raises many kinds for foreign or truncated files
@@ -221,8 +232,68 @@ def from_bytes(data: bytes) -> ModelBundle:
         raise _not_a_model(type(err).__name__) from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise _not_a_model("no Stigma Lens model inside")
-    meta = json.loads(payload["meta"])
-    return ModelBundle(payload["pipeline"], float(meta["threshold"]), meta["metrics"], meta["card"])
+    _check_format_version(payload.get("format_version"))
+    pipeline = payload.get("pipeline")
+    if not callable(getattr(pipeline, "predict_proba", None)):
+        raise _not_a_model("its 'pipeline' is missing or cannot give probabilities")
+    meta = check_metadata(payload.get("meta"))
+    return ModelBundle(pipeline, float(meta["threshold"]), meta["metrics"], meta["card"])
+
+
+def _check_format_version(found: object) -> None:
+    """Refuse a format version this Stigma Lens does not know (newer files, or damage)."""
+    if isinstance(found, bool) or not isinstance(found, int):
+        raise _not_a_model(f"its format version is {found!r}, not a whole number")
+    if found not in KNOWN_FORMAT_VERSIONS:
+        newer = " (saved by a newer Stigma Lens: update this one)" if found > FORMAT_VERSION else ""
+        raise ModelError(
+            f"This model file has format version {found}, which this Stigma Lens cannot read"
+            f"{newer}; it reads version(s) {', '.join(map(str, KNOWN_FORMAT_VERSIONS))}."
+        )
+
+
+def check_metadata(meta: object) -> dict[str, Any]:
+    """The model file's metadata (a JSON text) as a dict, checked; ``ModelError`` otherwise.
+
+    Required: ``threshold``, a finite number in [0, 1]; ``metrics`` and ``card``, JSON objects
+    (dicts). Each problem is named in plain words, so a hand-edited or damaged file is refused
+    instead of loading and silently flagging nothing.
+    """
+    if meta is None:
+        raise _not_a_model("its metadata ('meta') is missing")
+    if not isinstance(meta, str):
+        raise _not_a_model(f"its metadata ('meta') is a {type(meta).__name__}, not JSON text")
+    try:
+        parsed = json.loads(meta)
+    except ValueError as err:
+        raise _not_a_model(f"its metadata ('meta') is not valid JSON: {err}") from err
+    if not isinstance(parsed, dict):
+        raise _not_a_model("its metadata ('meta') is not a JSON object")
+    missing = [name for name in REQUIRED_META if name not in parsed]
+    if missing:
+        raise _not_a_model(f"its metadata lacks {', '.join(repr(m) for m in missing)}")
+    problem = threshold_problem(parsed["threshold"])
+    if problem:
+        raise _not_a_model(problem)
+    for name in ("metrics", "card"):
+        if not isinstance(parsed[name], dict):
+            raise _not_a_model(
+                f"its '{name}' is a {type(parsed[name]).__name__}, not a JSON object")
+    return parsed
+
+
+def threshold_problem(threshold: object) -> str | None:
+    """What is wrong with a decision threshold (plain words), or None when it is a finite
+    number in [0, 1]."""
+    if isinstance(threshold, np.generic):
+        threshold = threshold.item()
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        return f"its threshold is {threshold!r}, not a number"
+    if not math.isfinite(threshold):
+        return f"its threshold is {threshold}, not a finite number"
+    if not 0.0 <= threshold <= 1.0:
+        return f"its threshold is {threshold}, outside 0 to 1"
+    return None
 
 
 def save_model(bundle: ModelBundle, path: str | Path) -> Path:

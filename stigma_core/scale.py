@@ -1,23 +1,50 @@
-"""Score corpora of any size with a saved model.
+"""Score corpora of any size with a saved model: every core, bounded memory.
 
 Social-media corpora repeat posts heavily (retweets, copy-paste campaigns), so each distinct
 text is scored once and the probability mapped back to every row that holds it. Distinct
 texts are scored in chunks, which bounds memory and lets a caller show progress.
+
+Big inputs use every core: chunks of distinct texts go to worker processes (loky, the
+process pool joblib uses; tokenising holds the GIL, so threads would not help). Each worker
+loads the fitted pipeline once, from a private temporary file. A chunk is scored by the same
+code whichever process runs it, and the chunks are the same as in one process, so the
+probabilities are identical to single-process scoring.
+
+Files of any size stream through :func:`score_file`: read in batches of rows (pyarrow for CSV
+and Parquet, pandas for JSON lines), scored, written to Parquet as they go and summed into
+prevalence counts, so memory stays bounded by the batch size, not the corpus size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+import pickle
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from stigma_core.errors import CorpusError, ModelError
+from stigma_core.parallel import executor, worker_count
 from stigma_core.persist import ModelBundle
 
 Progress = Callable[[float, str], None]
 PROBABILITY = "stigma_probability"
 PREDICTED = "stigma_predicted"
+CHUNK_SIZE = 10_000
+PARALLEL_MIN = 50_000
+"""Fewest distinct posts worth starting worker processes for (they take a few seconds to
+import the libraries; below this one process is as fast)."""
+BATCH_ROWS = 100_000
+STREAM_FORMATS = ("csv", "tsv", "jsonl", "ndjson", "parquet")
 
 
 def _positive_column(bundle: ModelBundle) -> int:
@@ -28,35 +55,139 @@ def _positive_column(bundle: ModelBundle) -> int:
     return classes.index(1)
 
 
+def score_chunk(pipeline: Any, texts: list[str], column: int) -> np.ndarray:
+    """Probabilities of the stigmatising class for one chunk of (distinct, non-empty) posts."""
+    return pipeline.predict_proba(pd.DataFrame({"text": np.asarray(texts, dtype=object)}))[
+        :, column
+    ]
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _score_chunk_in_worker(path: str, key: str, texts: list[str], column: int) -> np.ndarray:
+    """``score_chunk`` in a worker process, loading the pipeline from ``path`` once per key."""
+    if _WORKER.get("key") != key:
+        with open(path, "rb") as handle:
+            _WORKER.update(key=key, pipeline=pickle.load(handle))  # noqa: S301 - our own file
+    return score_chunk(_WORKER["pipeline"], texts, column)
+
+
+@contextmanager
+def _pipeline_file(pipeline: Any) -> Iterator[tuple[str, str]]:
+    """The pipeline pickled into a private temporary folder (removed afterwards), and a key
+    naming this copy."""
+    folder = tempfile.mkdtemp(prefix="stigma-model-")
+    try:
+        path = os.path.join(folder, "pipeline.pkl")
+        with open(path, "wb") as handle:
+            pickle.dump(pipeline, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        yield path, uuid.uuid4().hex
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def score_unique(
+    bundle: ModelBundle,
+    uniques: list[str],
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Progress | None = None,
+    n_jobs: int | None = None,
+    cluster: Any = None,
+) -> np.ndarray:
+    """Probabilities for distinct, non-empty posts, ``chunk_size`` at a time: on a Dask
+    cluster when ``cluster`` (a ``stigma_core.cluster.DaskScorer``) is given, else in worker
+    processes when there are enough posts (see ``PARALLEL_MIN``), else here."""
+    if chunk_size < 1:
+        raise ModelError("The chunk size must be at least 1 post.")
+    column = _positive_column(bundle)
+    out = np.empty(len(uniques))
+    starts = list(range(0, len(uniques), chunk_size))
+    workers = min(worker_count(n_jobs), len(starts))
+
+    def report(done: int) -> None:
+        if progress:
+            progress(done / len(uniques), f"Scored {done:,} of {len(uniques):,} distinct posts")
+
+    if cluster is not None and uniques:
+        chunks = [uniques[start : start + chunk_size] for start in starts]
+        for start, result in zip(starts, cluster.score_chunks(chunks, column, report),
+                                 strict=True):
+            out[start : start + len(result)] = result
+        return out
+
+    if workers <= 1 or len(uniques) < PARALLEL_MIN:
+        for start in starts:
+            chunk = uniques[start : start + chunk_size]
+            out[start : start + len(chunk)] = score_chunk(bundle.pipeline, chunk, column)
+            report(start + len(chunk))
+        return out
+    done = 0
+    with _pipeline_file(bundle.pipeline) as (path, key):
+        pool = executor(workers)
+        futures = {
+            pool.submit(_score_chunk_in_worker, path, key, uniques[start : start + chunk_size],
+                        column): start
+            for start in starts
+        }
+        for future in as_completed(futures):
+            start = futures[future]
+            result = future.result()
+            out[start : start + len(result)] = result
+            done += len(result)
+            report(done)
+    return out
+
+
+def _clean_texts(texts: Iterable[object]) -> pd.Series:
+    """Posts as stripped strings, <NA> where a row has no text."""
+    values = pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts)
+    return values.astype("string").str.strip().replace("", pd.NA)
+
+
 def score_texts(
     bundle: ModelBundle,
     texts: Iterable[object],
     *,
-    chunk_size: int = 20_000,
+    chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
+    n_jobs: int | None = None,
+    cluster: Any = None,
 ) -> np.ndarray:
     """Probability that each post is stigmatising (NaN where a row has no text).
 
-    Each distinct text is scored once, ``chunk_size`` distinct texts at a time;
-    ``progress(fraction, message)`` is called after each chunk.
+    Each distinct text is scored once, ``chunk_size`` distinct texts at a time, on
+    ``n_jobs`` processes (None: every core; big inputs only, see ``PARALLEL_MIN``);
+    ``progress(fraction, message)`` is called after each chunk. The result does not depend
+    on ``n_jobs``.
     """
-    if chunk_size < 1:
-        raise ModelError("The chunk size must be at least 1 post.")
-    values = pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts)
-    cleaned = values.astype("string").str.strip().replace("", pd.NA)
-    codes, uniques = pd.factorize(cleaned)
-    column = _positive_column(bundle)
-    unique_proba = np.empty(len(uniques))
-    for start in range(0, len(uniques), chunk_size):
-        chunk = pd.DataFrame({"text": np.asarray(uniques[start : start + chunk_size], object)})
-        unique_proba[start : start + len(chunk)] = bundle.pipeline.predict_proba(chunk)[:, column]
-        if progress:
-            done = start + len(chunk)
-            progress(done / len(uniques), f"Scored {done:,} of {len(uniques):,} distinct posts")
+    codes, uniques = pd.factorize(_clean_texts(texts))
+    unique_proba = score_unique(bundle, np.asarray(uniques, dtype=object).tolist(),
+                                chunk_size=chunk_size, progress=progress, n_jobs=n_jobs)
     proba = np.full(len(codes), np.nan)
     present = codes >= 0
     proba[present] = unique_proba[codes[present]]
     return proba
+
+
+def _with_scores(bundle: ModelBundle, df: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
+    """A copy of ``df`` with the probability and the prediction at the model's threshold."""
+    scored = df.copy()
+    scored[PROBABILITY] = proba
+    predicted = pd.Series((proba >= bundle.threshold).astype(np.int64), index=df.index)
+    missing = np.isnan(proba)
+    scored[PREDICTED] = predicted.astype("Int64").mask(missing) if missing.any() else predicted
+    return scored
+
+
+def _require_column(df: pd.DataFrame, text_col: str) -> None:
+    """A plain-words error when the post column is missing."""
+    if text_col not in df.columns:
+        raise CorpusError(
+            f"There is no column called '{text_col}' to score. The columns are: "
+            f"{', '.join(map(str, df.columns))}. Name the column that holds the posts."
+        )
 
 
 def score_frame(
@@ -64,8 +195,10 @@ def score_frame(
     df: pd.DataFrame,
     text_col: str = "text",
     *,
-    chunk_size: int = 20_000,
+    chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
+    n_jobs: int | None = None,
+    cluster: Any = None,
 ) -> pd.DataFrame:
     """A copy of ``df`` with ``stigma_probability`` (0-1) and ``stigma_predicted`` (0/1).
 
@@ -73,15 +206,244 @@ def score_frame(
     threshold. Rows without text get no score: NaN probability and a missing prediction (the
     prediction column is then pandas' nullable ``Int64``; otherwise plain ``int64``).
     """
-    if text_col not in df.columns:
+    _require_column(df, text_col)
+    proba = score_texts(bundle, df[text_col], chunk_size=chunk_size, progress=progress,
+                        n_jobs=n_jobs, cluster=cluster)
+    return _with_scores(bundle, df, proba)
+
+
+# --- streaming a file ----------------------------------------------------------------------
+
+
+def file_format(path: str | Path) -> str:
+    """The lower-case extension of a corpus file, checked to be one that streams."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in STREAM_FORMATS:
         raise CorpusError(
-            f"There is no column called '{text_col}' to score. The columns are: "
-            f"{', '.join(map(str, df.columns))}. Name the column that holds the posts."
+            f"Cannot stream '{path}': name a file ending in "
+            f"{', '.join('.' + f for f in STREAM_FORMATS)}."
         )
-    proba = score_texts(bundle, df[text_col], chunk_size=chunk_size, progress=progress)
-    scored = df.copy()
-    scored[PROBABILITY] = proba
-    predicted = pd.Series((proba >= bundle.threshold).astype(np.int64), index=df.index)
-    missing = np.isnan(proba)
-    scored[PREDICTED] = predicted.astype("Int64").mask(missing) if missing.any() else predicted
-    return scored
+    return suffix
+
+
+def _csv_header(path: Path, delimiter: str) -> list[str]:
+    """The column names of a delimited file (first record, quotes respected)."""
+    import pyarrow.csv as pacsv
+
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=1 << 20),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+    )
+    return list(reader.schema.names)
+
+
+def read_batches(path: str | Path, batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """The rows of a corpus file in DataFrames of about ``batch_rows`` rows (see
+    ``_read_batches``); a file pyarrow or pandas cannot parse is a plain-words CorpusError."""
+    import pyarrow as pa
+
+    try:
+        yield from _read_batches(path, batch_rows)
+    except (pa.ArrowInvalid, ValueError, UnicodeDecodeError) as err:
+        if isinstance(err, CorpusError):
+            raise
+        raise CorpusError(
+            f"Cannot read '{Path(path).name}' in batches ({str(err).splitlines()[0][:200]}). "
+            "Streaming needs UTF-8 CSV/TSV with one header row, JSON lines, or Parquet: "
+            "save the file in one of those forms."
+        ) from err
+
+
+def _read_batches(path: str | Path, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of a CSV/TSV, JSON-lines or Parquet file as DataFrames of about
+    ``batch_rows`` rows, without ever holding the whole file.
+
+    CSV and TSV (UTF-8) are read by pyarrow with every column as text, so that a column
+    whose values look numeric early on and textual later cannot fail half-way; quoted fields
+    may hold line breaks. Parquet keeps its column types; JSON lines go through pandas.
+    """
+    path = Path(path)
+    kind = file_format(path)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+            yield batch.to_pandas()
+        return
+    if kind in ("jsonl", "ndjson"):
+        yield from pd.read_json(path, lines=True, chunksize=batch_rows, dtype=False)
+        return
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    delimiter = "\t" if kind == "tsv" else ","
+    names = _csv_header(path, delimiter)
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=True),
+    )
+    pending: list[Any] = []
+    rows = 0
+    for batch in reader:
+        pending.append(batch)
+        rows += batch.num_rows
+        while rows >= batch_rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, batch_rows).to_pandas()
+            rest = table.slice(batch_rows)
+            pending, rows = rest.to_batches(), rest.num_rows
+    if rows:
+        yield pa.Table.from_batches(pending).to_pandas()
+
+
+@dataclass
+class StreamSummary:
+    """What :func:`score_file` counted while it streamed: rows, scored rows (with text),
+    flagged rows (at the model's threshold), the sum of probabilities, and the same per
+    group when a group column was given."""
+
+    rows: int = 0
+    scored: int = 0
+    flagged: int = 0
+    probability_sum: float = 0.0
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    out_path: str | None = None
+
+    @property
+    def raw_prevalence(self) -> float | None:
+        """Share of scored posts flagged (None with no post)."""
+        return self.flagged / self.scored if self.scored else None
+
+    def add(self, scored: pd.DataFrame, by: str | None) -> None:
+        """Count one scored batch in."""
+        proba = scored[PROBABILITY].to_numpy(dtype=float)
+        present = ~np.isnan(proba)
+        flagged = scored[PREDICTED].fillna(0).to_numpy(dtype=np.int64)
+        self.rows += len(scored)
+        self.scored += int(present.sum())
+        self.flagged += int(flagged.sum())
+        self.probability_sum += float(proba[present].sum())
+        if by is None:
+            return
+        frame = pd.DataFrame({"group": scored[by].astype("string").fillna("(missing)"),
+                              "scored": present, "flagged": flagged,
+                              "proba": np.where(present, proba, 0.0)})
+        for group, row in frame.groupby("group", sort=False).sum().iterrows():
+            counts = self.groups.setdefault(str(group),
+                                            {"scored": 0, "flagged": 0, "probability_sum": 0.0})
+            counts["scored"] += int(row["scored"])
+            counts["flagged"] += int(row["flagged"])
+            counts["probability_sum"] += float(row["proba"])
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready numbers, with the raw prevalence overall and per group."""
+        groups = {
+            g: {**c, "raw_prevalence": c["flagged"] / c["scored"] if c["scored"] else None}
+            for g, c in self.groups.items()
+        }
+        return {"rows": self.rows, "scored": self.scored, "flagged": self.flagged,
+                "probability_sum": self.probability_sum,
+                "raw_prevalence": self.raw_prevalence, "groups": groups,
+                "out_path": self.out_path}
+
+
+class _ParquetOut:
+    """Writes scored batches to one Parquet file, every batch cast to the first one's
+    schema (a column missing from the first batch's types becomes text)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: Any = None
+        self.schema: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
+                      for f in table.schema]
+            self.schema = pa.schema(fields)
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        self.writer.write_table(table.select(self.schema.names).cast(self.schema))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def score_file(
+    bundle: ModelBundle,
+    path: str | Path,
+    text_col: str,
+    out_path: str | Path | None = None,
+    *,
+    by: str | None = None,
+    chunk_rows: int = BATCH_ROWS,
+    transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    progress: Progress | None = None,
+    n_jobs: int | None = None,
+    memo_size: int = 100_000,
+    cluster: Any = None,
+) -> StreamSummary:
+    """Score a corpus file of any size in batches of ``chunk_rows`` rows, writing each batch
+    (every input column, plus ``stigma_probability`` and ``stigma_predicted``) to the Parquet
+    file ``out_path`` as it goes (no file when None), and counting prevalence overall and,
+    with ``by``, per value of that column.
+
+    Memory holds one batch and a memo of up to ``memo_size`` recently scored distinct posts
+    (so posts repeated across batches, like retweets, are scored once). ``transform`` (e.g.
+    ``privacy.mask_frame``) is applied to each scored batch before it is written. Scoring
+    runs on ``n_jobs`` local processes or on a Dask ``cluster`` (``DaskScorer``). The
+    probabilities equal ``score_texts`` on the whole file.
+    """
+    if out_path is not None and Path(out_path).suffix.lower() != ".parquet":
+        raise CorpusError(f"Cannot stream into '{out_path}': name a .parquet output file.")
+    summary = StreamSummary(out_path=None if out_path is None else str(out_path))
+    writer = None if out_path is None else _ParquetOut(Path(out_path))
+    memo: dict[str, float] = {}
+    try:
+        for batch in read_batches(path, chunk_rows):
+            _require_column(batch, text_col)
+            if by is not None:
+                _require_column(batch, by)
+            proba = _score_with_memo(bundle, batch[text_col], memo, memo_size, n_jobs, cluster)
+            scored = _with_scores(bundle, batch, proba)
+            summary.add(scored, by)
+            if writer is not None:
+                writer.write(transform(scored) if transform else scored)
+            if progress:
+                progress(0.0, f"Scored {summary.rows:,} rows of {Path(path).name}")
+    finally:
+        if writer is not None:
+            writer.close()
+    return summary
+
+
+def _score_with_memo(
+    bundle: ModelBundle, texts: pd.Series, memo: dict[str, float], memo_size: int,
+    n_jobs: int | None, cluster: Any = None,
+) -> np.ndarray:
+    """``score_texts`` for one batch, skipping posts already in ``memo`` and remembering the
+    new ones (the memo starts afresh when it would pass ``memo_size``)."""
+    codes, uniques = pd.factorize(_clean_texts(texts))
+    unique_list = np.asarray(uniques, dtype=object).tolist()
+    known = np.fromiter((memo.get(t, np.nan) for t in unique_list), dtype=float,
+                        count=len(unique_list))
+    todo = np.flatnonzero(np.isnan(known))
+    if todo.size:
+        fresh = [unique_list[i] for i in todo.tolist()]
+        known[todo] = score_unique(bundle, fresh, n_jobs=n_jobs, cluster=cluster)
+        if len(memo) + len(fresh) > memo_size:
+            memo.clear()
+        if len(fresh) <= memo_size:
+            memo.update(zip(fresh, known[todo].tolist(), strict=True))
+    proba = np.full(len(codes), np.nan)
+    present = codes >= 0
+    proba[present] = known[codes[present]]
+    return proba

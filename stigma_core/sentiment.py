@@ -89,7 +89,7 @@ DOC_SEPARATOR = "\x00"
 """Joins posts in a batch (a token of its own after tokenising); posts holding it are
 tokenised alone."""
 BATCH = 20_000
-CACHE_LIMIT = 300_000
+CACHE_LIMIT = 150_000
 """Distinct tokens remembered per process before the memo tables start afresh."""
 
 

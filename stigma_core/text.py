@@ -47,7 +47,7 @@ def _tokenizer() -> Any:
     return TweetTokenizer()
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def _lemma(token: str) -> str:
     """simplemma's English lemma, lower-cased (it capitalises some, e.g. "I", "John")."""
     return simplemma.lemmatize(token, lang="en").lower()
@@ -218,10 +218,10 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
     return out
 
 
-POST_MEMO = 100_000
+POST_MEMO = 50_000
 """Whole posts remembered by ``preprocess_many`` (scoring millions of distinct posts gains
 nothing from more, training re-reads a few thousand)."""
-RUN_MEMO = 300_000
+RUN_MEMO = 150_000
 
 
 class _PostMemo:

@@ -29,6 +29,20 @@ def own_coding_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
             os.environ[key] = value
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_tab_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The model files that let a chosen model survive a reload (dashboard/resume.py) go to a
+    throw-away folder, never the machine's shared temp folder (a test may point
+    STIGMA_SESSION_DIR elsewhere with monkeypatch)."""
+    saved = os.environ.get("STIGMA_SESSION_DIR")
+    os.environ["STIGMA_SESSION_DIR"] = str(tmp_path_factory.mktemp("tabs"))
+    yield
+    if saved is None:
+        os.environ.pop("STIGMA_SESSION_DIR", None)
+    else:
+        os.environ["STIGMA_SESSION_DIR"] = saved
+
+
 @pytest.fixture(scope="session")
 def real_corpus_path() -> Path:
     """Path to MHStigmaInterview (train split); skip when absent, fail under CI=true."""

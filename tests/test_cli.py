@@ -104,6 +104,58 @@ def test_score_no_mask_keeps_the_posts_as_they_are(trained, tmp_path, sample_dir
     pd.testing.assert_series_equal(written, original)
 
 
+PROFILES = pd.DataFrame({
+    "id": ["p1", "p2", "p3"],
+    "text": ['"=3+3" is what @amy typed', "people like that are dangerous", "  =HYPERLINK(x)"],
+    "author": ["@bob_smith", "carol", "@dan"],
+    "location": ["@home, https://maps.example/x", "ring 020 7946 0000", "London"],
+    "bio": ["erin@example.org", "www.erin.example", "+44 20 7946 0000"],
+    "notes": ["met @frank", "-1+cmd", "fine"],
+    "score": [-1.5, 2.25, -3.0],
+    "count": [-2, 1, 2024],
+})
+LEAKS = ("amy", "bob_smith", "@dan", "maps.example", "7946", "erin", "frank")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_score_masks_every_column_and_keeps_numbers(trained, tmp_path, suffix) -> None:
+    source = tmp_path / "profiles.csv"
+    PROFILES.to_csv(source, index=False)
+    out = tmp_path / f"scored{suffix}"
+    done = _cli("score", "--model", trained, "--data", source, "--text-col", "text",
+                "--out", out)
+    assert done.returncode == 0, done.stderr
+    if suffix == ".csv":
+        written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    else:
+        written = pd.read_excel(out, dtype=str, keep_default_na=False)
+    cells = written.to_numpy().ravel().tolist()
+    for leak in LEAKS:
+        assert not any(leak in cell for cell in cells), leak
+    assert written["author"].tolist() == ["'@user", "carol", "'@user"]
+    assert written["location"].tolist() == ["'@user, <url>", "ring <phone>", "London"]
+    assert written["bio"].tolist() == ["<email>", "<url>", "<phone>"]
+    assert written["text"].tolist()[::2] == ["'\"=3+3\" is what @user typed",
+                                             "'  =HYPERLINK(x)"]
+    assert written["notes"].tolist() == ["met @user", "'-1+cmd", "fine"]
+    assert written["score"].tolist() == ["-1.5", "2.25", "-3.0"]  # numbers stay numbers
+    assert written["count"].tolist() == ["-2", "1", "2024"]
+
+
+def test_score_no_mask_keeps_every_column_but_stays_formula_safe(trained, tmp_path) -> None:
+    source = tmp_path / "profiles.csv"
+    PROFILES.to_csv(source, index=False)
+    out = tmp_path / "scored.csv"
+    done = _cli("score", "--model", trained, "--data", source, "--text-col", "text",
+                "--out", out, "--no-mask")
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert written["bio"].tolist() == ["erin@example.org", "www.erin.example",
+                                       "'+44 20 7946 0000"]  # not a plain number: quoted
+    assert written["author"].tolist() == ["'@bob_smith", "carol", "'@dan"]
+    assert written["score"].tolist() == ["-1.5", "2.25", "-3.0"]
+
+
 def test_bad_column_name_is_one_clear_line_and_exit_2(trained, tmp_path, sample_dir) -> None:
     out = tmp_path / "scored.csv"
     done = _cli(

@@ -1,8 +1,10 @@
-"""Exports: formula-safe CSV/XLSX, Parquet round trip, masking, the self-contained HTML report."""
+"""Exports: formula-safe CSV/XLSX, Parquet round trip, the self-contained HTML report."""
 
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import os
 import re
 from datetime import datetime
@@ -11,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from openpyxl import load_workbook
 
@@ -19,9 +23,9 @@ from stigma_core.errors import CorpusError
 from stigma_core.export import (
     ReportSection,
     formula_safe,
-    mask_frame,
     png_bytes,
     render_report_html,
+    runs_as_formula,
     table_bytes,
     write_table,
 )
@@ -29,7 +33,14 @@ from stigma_core.export import (
 DANGEROUS = [
     "=1+1", "+44 20 7946 0000", "-2+3", "@SUM(A1:A9)", "\tx", "\r=cmd", "  =HYPERLINK(x)",
 ]
-SAFE = ["hello", "a = b", "", "2+2=4", "'already quoted", "e-mail"]
+QUOTED_OR_SPACED = [
+    '"=3+3" is what they typed', "\"\u201c=1+1", '  "  =cmd|x', "\u201c=HYPERLINK(x)\u201d",
+    "\n=1+1", "\u00a0@SUM(A1)", "\u3000=1", "\uff1d1+1", "\uff0bcmd", "\uff0d1+1", "\uff20SUM(A1)",
+    " \t=1", '"\r', "-1.5+cmd", "- 1", "-", "+", "-1.5 a",
+]
+PLAIN_NUMBERS = ["-1.5", "+3", "-0", "-.5", "-1,234.5", "-2e3", "+1E-7", "-12.5%", " -1.5 ",
+                 "1.5", "2024"]
+SAFE = ["hello", "a = b", "", "2+2=4", "'already quoted", "e-mail", "'=1+1", *PLAIN_NUMBERS]
 XSS = "<script>alert(1)</script>"
 
 
@@ -58,9 +69,26 @@ def test_formula_safe_quotes_every_dangerous_prefix(value: str) -> None:
     assert safe.loc[0, "c"] == "'" + value
 
 
+@pytest.mark.parametrize("value", QUOTED_OR_SPACED)
+def test_quote_led_whitespace_led_and_full_width_formulas_are_neutralised(value: str) -> None:
+    assert runs_as_formula(value)
+    assert formula_safe(pd.DataFrame({"c": [value]})).loc[0, "c"] == "'" + value
+
+
 @pytest.mark.parametrize("value", SAFE)
 def test_formula_safe_leaves_safe_text_alone(value: str) -> None:
+    assert not runs_as_formula(value)
     assert formula_safe(pd.DataFrame({"c": [value]})).loc[0, "c"] == value
+
+
+def test_numbers_written_as_text_stay_exactly_as_they_came(tmp_path: Path) -> None:
+    """A CLI input column read as text ("-1.5") is not turned into "'-1.5"."""
+    frame = pd.DataFrame({"score": ["-1.5", "+3", "-1,234.5", None], "n": [-1, 2, 3, 4]})
+    back = pd.read_csv(io.BytesIO(table_bytes(frame, "csv")), dtype=str, keep_default_na=False)
+    assert back["score"].tolist() == ["-1.5", "+3", "-1,234.5", ""]
+    assert back["n"].tolist() == ["-1", "2", "3", "4"]
+    cells = _xlsx_cells(write_table(frame, tmp_path / "n.xlsx"))
+    assert "-1.5" in cells and -1 in cells and "'-1.5" not in cells
 
 
 def test_formula_safe_keeps_numbers_and_names_columns_safely(hostile: pd.DataFrame) -> None:
@@ -122,19 +150,77 @@ def test_unknown_extension_is_a_plain_corpus_error(tmp_path: Path) -> None:
         table_bytes(pd.DataFrame({"a": [1]}), "json")
 
 
-def test_mask_frame_masks_named_columns_only() -> None:
-    df = pd.DataFrame(
-        {
-            "text": ["@alice see https://x.example/p and mail bob@example.org"],
-            "location": ["@home"],
-        }
-    )
-    masked = mask_frame(df, cols=("text", "snippet"))
-    out = masked.loc[0, "text"]
-    assert "@user" in out and "<url>" in out and "<email>" in out
-    assert "alice" not in out and "x.example" not in out and "bob@" not in out
-    assert masked.loc[0, "location"] == "@home"
-    assert df.loc[0, "text"].startswith("@alice")
+def _xlsx_cells(path: Path) -> list[object]:
+    """Every cell value of the workbook's first sheet; fails on any formula cell."""
+    cells = [cell for row in load_workbook(path).active.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    return [cell.value for cell in cells]
+
+
+# An oracle written apart from export.runs_as_formula: what a spreadsheet could run.
+TRIGGERS = set("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212")
+SKIPPED = " \n\f\v\u00a0\u3000\"\u201c\u201d\u2018\u2019\uff02"  # not tab, CR or '
+NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")
+
+
+def spreadsheet_would_run(cell: str) -> bool:
+    """After leading spaces and quote marks: a tab or CR, or a trigger that is not a number."""
+    rest = cell.lstrip(SKIPPED)
+    if rest[:1] in ("\t", "\r"):
+        return True
+    return rest[:1] in TRIGGERS and not NUMBER.fullmatch(cell.strip())
+
+
+CELL_TEXT = st.text(
+    alphabet=st.sampled_from(list("=+-@\t\r\n \"'\u201c\uff1d\uff0b\uff0d\uff20\u00a0"
+                                  "0123456789.,e%aZ(|)")),
+    max_size=8,
+)
+CELLS = st.one_of(CELL_TEXT, st.floats(allow_nan=False, allow_infinity=False),
+                  st.integers(-10**6, 10**6), st.none())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(columns=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=4),
+       names=st.lists(CELL_TEXT.filter(lambda n: "'" not in n), min_size=4, max_size=4,
+                      unique=True))
+def test_no_exported_csv_cell_would_run_as_a_formula(columns, names) -> None:
+    frame = pd.DataFrame({name: values for name, values in zip(names, columns, strict=False)})
+    text = table_bytes(frame, "csv").decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 4  # the header and three rows: no cell split a row
+    for row in rows:
+        for cell in row:
+            assert not spreadsheet_would_run(cell), (cell, text)
+    for name, values in zip(names, columns, strict=False):  # numbers stay numbers
+        at = rows[0].index(formula_safe(pd.DataFrame(columns=[name])).columns[0])
+        for written, value in zip((r[at] for r in rows[1:]), values, strict=True):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                assert float(written) == pytest.approx(value)
+            elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+(\.\d+)?", value):
+                assert written == value  # a number written as text is not altered
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(CELL_TEXT, min_size=1, max_size=6),
+       numbers=st.lists(st.floats(-1e6, 1e6), min_size=6, max_size=6))
+def test_no_exported_xlsx_cell_would_run_as_a_formula(values, numbers, tmp_path_factory) -> None:
+    frame = pd.DataFrame({"post": values, "score": numbers[: len(values)]})
+    path = write_table(frame, tmp_path_factory.mktemp("x") / "out.xlsx")
+    cells = _xlsx_cells(path)
+    assert not any(isinstance(c, str) and spreadsheet_would_run(c) for c in cells)
+    assert [c for c in cells if isinstance(c, float | int)] == pytest.approx(
+        numbers[: len(values)])
+
+
+def test_oracle_agrees_with_the_known_cases() -> None:
+    assert all(spreadsheet_would_run(v) for v in DANGEROUS + QUOTED_OR_SPACED)
+    assert not any(spreadsheet_would_run(v) for v in SAFE)
+
+
+def test_export_offers_no_second_way_to_mask() -> None:
+    from stigma_core import privacy
+    assert getattr(export, "mask_frame", privacy.mask_frame) is privacy.mask_frame
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +270,26 @@ def test_presenter_mode_hides_raw_posts(figures: list[go.Figure]) -> None:
     assert "stigma_probability" in page and "0.91" in page
     assert "Presenter mode" in page
     assert "<th>text</th>" in report(figures, presenter_mode=False)
+
+
+def test_report_masks_every_table_column_and_presenter_drops_profiles() -> None:
+    people = pd.DataFrame({
+        "text": ["ring me on 020 7946 0000"], "location": ["@home_town"],
+        "author": ["@carol_h"], "bio": ["www.carol.example, carol@example.org"],
+        "platform": ["twitter"], "stigma_probability": [0.5],
+    })
+    section = ReportSection(heading="People", tables=[people])
+    masked = render_report_html([section], title="t", created="now")
+    for detail in ("7946", "home_town", "carol_h", "carol.example", "carol@"):
+        assert detail not in masked
+    assert "&lt;phone&gt;" in masked and "@user" in masked and "&lt;email&gt;" in masked
+    raw = render_report_html([section], title="t", created="now", privacy_mode=False)
+    assert "@carol_h" in raw and "020 7946 0000" in raw
+    shown = render_report_html([section], title="t", created="now", presenter_mode=True,
+                               privacy_mode=False)
+    for column in ("text", "location", "author", "bio"):
+        assert f"<th>{column}</th>" not in shown
+    assert "<th>platform</th>" in shown and "carol" not in shown and "7946" not in shown
 
 
 def test_report_embeds_images_as_base64_png() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 
@@ -203,3 +204,71 @@ def test_score_frame_leaves_rows_without_text_unscored(bundle) -> None:
     assert scored["stigma_predicted"].dtype == "Int64"
     assert scored["stigma_predicted"].isna().tolist() == [False, True]
     assert 0 <= scored["stigma_probability"][0] <= 1
+
+
+def _crafted(fitted: object, **changes: object) -> bytes:
+    """A model file as Stigma Lens writes it, with ``changes`` to its top level (None: drop)."""
+    meta = {"threshold": 0.4, "metrics": {}, "card": {"family": "naive_bayes"}}
+    payload = {"format": FORMAT, "format_version": 1, "pipeline": fitted,
+               "meta": json.dumps(meta)}
+    for key, value in changes.items():
+        if value is None:
+            payload.pop(key)
+        else:
+            payload[key] = value
+    return sio.dumps(payload)
+
+
+def _meta(**fields: object) -> str:
+    """Metadata JSON text with ``fields`` changed (a value of ... drops the field)."""
+    meta = {"threshold": 0.4, "metrics": {}, "card": {"family": "naive_bayes"}}
+    meta.update(fields)
+    return json.dumps({k: v for k, v in meta.items() if v is not ...})
+
+
+BAD_FILES = [
+    ({"meta": _meta(threshold=float("nan"))}, "threshold is nan, not a finite number"),
+    ({"meta": _meta(threshold=float("inf"))}, "threshold is inf, not a finite number"),
+    ({"meta": _meta(threshold="0.5")}, "threshold is '0.5', not a number"),
+    ({"meta": _meta(threshold=True)}, "threshold is True, not a number"),
+    ({"meta": _meta(threshold=None)}, "threshold is None, not a number"),
+    ({"meta": _meta(threshold=1.5)}, "threshold is 1.5, outside 0 to 1"),
+    ({"meta": _meta(threshold=-0.1)}, "threshold is -0.1, outside 0 to 1"),
+    ({"meta": _meta(threshold=...)}, "lacks 'threshold'"),
+    ({"meta": _meta(card=..., metrics=...)}, "lacks 'metrics', 'card'"),
+    ({"meta": _meta(card=["a list"])}, "'card' is a list, not a JSON object"),
+    ({"meta": _meta(metrics="none")}, "'metrics' is a str, not a JSON object"),
+    ({"meta": None}, r"metadata \('meta'\) is missing"),
+    ({"meta": "{threshold: 0.5"}, "not valid JSON"),
+    ({"meta": "[0.5]"}, "not a JSON object"),
+    ({"meta": 0.5}, "is a float, not JSON text"),
+    ({"format_version": 2}, "format version 2.*newer Stigma Lens"),
+    ({"format_version": "1"}, "format version is '1', not a whole number"),
+    ({"format_version": None}, "format version is None"),
+    ({"pipeline": None}, "'pipeline' is missing"),
+]
+
+
+@pytest.mark.parametrize(("changes", "words"), BAD_FILES)
+def test_bad_model_metadata_is_one_plain_model_error(tmp_path, bundle, changes, words) -> None:
+    path = tmp_path / "bad.skops"
+    path.write_bytes(_crafted(bundle.pipeline, **changes))
+    with pytest.raises(ModelError, match=words) as info:
+        load_model(path)
+    assert "Traceback" not in str(info.value)
+    with pytest.raises(ModelError, match=words):
+        from_bytes(path.read_bytes())
+
+
+def test_crafted_good_file_loads(bundle) -> None:
+    loaded = from_bytes(_crafted(bundle.pipeline))
+    assert loaded.threshold == 0.4 and loaded.card == {"family": "naive_bayes"}
+    assert from_bytes(_crafted(bundle.pipeline, meta=_meta(threshold=1))).threshold == 1.0
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), 1.5, -1.0, None])
+def test_a_bundle_with_a_bad_threshold_is_not_saved(tmp_path, bundle, threshold) -> None:
+    bad = ModelBundle(bundle.pipeline, threshold, bundle.metrics, bundle.card)
+    with pytest.raises(ModelError, match="cannot be saved"):
+        save_model(bad, tmp_path / "bad.skops")
+    assert not (tmp_path / "bad.skops").exists()

@@ -1,0 +1,343 @@
+"""Insights page: which kind of stigma, where, and what to do (layout only; stigma_core.insights
+and stigma_core.segments do the work through dashboard/cached.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cached, charts, state
+from stigma_core import insights
+from stigma_core.errors import CorpusError, ModelError
+
+PERIODS = {"month": "Month", "week": "Week"}
+KIND_CLASSES = {"domain": insights.PRIORITY["domain"], "theme": insights.PRIORITY["theme"]}
+EXAMPLE_POST = "I feel so weak for needing meds. Does anyone else feel ashamed?"
+
+
+def breakdown_options(posts: pd.DataFrame) -> dict[str, str]:
+    """Columns the posts can be broken down by: option -> label shown."""
+    options = {c: c.capitalize() for c in ("country", "platform") if c in posts}
+    options |= {c: f"{c.removeprefix('group_')} (your column)" for c in posts
+                if str(c).startswith("group_")}
+    if "date" in posts and posts["date"].notna().any():
+        options |= {period: f"{label} (over time)" for period, label in PERIODS.items()}
+    return options
+
+
+def with_breakdown(posts: pd.DataFrame, choice: str) -> tuple[pd.DataFrame, str]:
+    """The posts with the breakdown column (periods made from the date) and its name."""
+    if choice in PERIODS:
+        return posts.assign(period=insights.period_labels(posts["date"], choice)), "period"
+    return posts, choice
+
+
+def test_caption(test: dict) -> None:
+    """A chi-square result in plain words."""
+    st.markdown(f"**{test['words']}**")
+
+
+def tagger_note() -> None:
+    """Which tagger made the tags, in one line."""
+    taggers = cached.insight_taggers()
+    if taggers:
+        parts = [f"{kind}: {taggers[kind].cv_report_.words()}" for kind in ("domain", "theme")
+                 if taggers.get(kind) is not None]
+        st.caption("Tags from taggers trained on your coded posts — " + " ".join(parts))
+    else:
+        added = sum(len(t) for c in (state.get(cached.INSIGHT_TERMS) or {}).values()
+                    for t in c.values())
+        st.caption("Tags from the word lists (no coding needed; see *Word lists and coding* for "
+                   "why a post got its tag)" + (f", with {added} words you added." if added
+                                               else "."))
+
+
+def overview(posts: pd.DataFrame, min_n: int) -> None:
+    """Domain and theme shares with CIs, stigma within each, and a breakdown of your choice."""
+    left, right = st.columns(2)
+    for column, kind, title in ((left, "domain", "Where the talk sits: domain"),
+                                (right, "theme", "What the post does: theme")):
+        shares = cached.insight_shares(posts, kind, None, min_n)
+        column.plotly_chart(charts.tag_share_bars(shares, title), key=f"ins_{kind}_shares")
+    st.caption("Domain: self (internalised shame, one's own condition), community (family, "
+               "friends, peers, faith groups, society), professional (work, clinicians, care). "
+               "Each bar: share of all posts with its Wilson 95% CI; its posts under the name.")
+    if "stigma_predicted" in posts:
+        st.subheader("How often is each kind of post stigmatising?")
+        left, right = st.columns(2)
+        for column, kind in ((left, "domain"), (right, "theme")):
+            table = cached.insight_stigma_by_tag(posts, kind, min_n)
+            column.plotly_chart(charts.stigma_by_tag_bars(table, f"Flagged stigmatising by "
+                                                          f"{kind}"), key=f"ins_{kind}_stigma")
+        st.caption("Share of each class's posts the model in use flags as stigmatising (raw, "
+                   "not corrected for the model's errors; see Prevalence for corrected shares).")
+    else:
+        st.info("No stigma model is in use, so the shares are of all posts. Choose a model "
+                "on Model lab or Prevalence to see how stigmatising each kind of post is.")
+    breakdown(posts, min_n)
+
+
+def breakdown(posts: pd.DataFrame, min_n: int) -> None:
+    """Domain and theme mix by platform, country, a column of yours or over time, tested."""
+    options = breakdown_options(posts)
+    st.subheader("Break down by")
+    st.caption("Breakdowns use only columns in your data (platform, country, or a column you "
+               "mapped on the Data page, such as an age band you collected). Stigma Lens never "
+               "infers gender, age or any other trait of a person from post text or names.")
+    if not options:
+        st.info("These posts have no platform, country, date or group column to break down by.")
+        return
+    choice = st.selectbox("Break the mix down by", list(options), format_func=options.get,
+                          key="ins_by")
+    frame, by = with_breakdown(posts, choice)
+    label = PERIODS.get(choice, options[choice].split(" (")[0])
+    for kind in ("domain", "theme"):
+        shares = cached.insight_shares(frame, kind, by, min_n, choice in PERIODS)
+        if choice in PERIODS:
+            st.plotly_chart(charts.trend_lines(shares, f"{kind.capitalize()} mix", choice),
+                            key=f"ins_{kind}_trend")
+        else:
+            st.plotly_chart(charts.mix_bars(shares, f"{kind.capitalize()} mix by {label.lower()}",
+                                            label), key=f"ins_{kind}_mix")
+        test_caption(cached.insight_mix_test(frame, kind, by, min_n))
+        with st.expander(f"{kind.capitalize()} shares by {label.lower()} (table)"):
+            st.dataframe(charts.mix_table(shares, label), hide_index=True)
+    st.caption(f"Groups with fewer than {min_n} posts get no share (too few to read); they and "
+               "posts with no known value are left out of the tests.")
+
+
+def platforms(posts: pd.DataFrame, min_n: int) -> None:
+    """Platforms side by side: prevalence, domain mix, theme mix, each with a test."""
+    if "platform" not in posts:
+        st.info("These posts have no platform column; map one on the Data page.")
+        return
+    table, tests = cached.insight_comparison(posts, "platform", min_n)
+    st.dataframe(charts.comparison_table(table, "Share of posts (95% CI)"), hide_index=True,
+                 key="ins_platform_table")
+    for name in ("stigma", "domain", "theme"):
+        if name in tests:
+            test_caption(tests[name])
+    if "stigma" not in tests:
+        st.caption("Choose a model to compare how often each platform's posts are stigmatising.")
+    for kind in ("domain", "theme"):
+        shares = table[table["column"] == kind].drop(columns="column")
+        st.plotly_chart(charts.mix_bars(shares, f"{kind.capitalize()} mix by platform",
+                                        "Platform"), key=f"ins_platform_{kind}")
+
+
+def segments(posts: pd.DataFrame, min_n: int) -> None:
+    """Segments of posts that talk alike: names, sizes, stigma share, where over-represented,
+    and (not in presenter mode) the posts nearest each segment's centre."""
+    try:
+        found = cached.insight_segments(posts["text"])
+    except CorpusError as err:
+        st.info(str(err))
+        return
+    profile = cached.insight_segment_profile(posts, found.labels, min_n)
+    st.dataframe(charts.segment_display(found.table, profile), hide_index=True,
+                 key="ins_segments_table", column_config={
+                     "Segment (its most distinctive words)": st.column_config.TextColumn(
+                         width="medium"),
+                     "Also distinctive": st.column_config.TextColumn(width="medium")})
+    tried = ", ".join(f"{k}: {v:.3f}" for k, v in found.silhouettes.items())
+    st.caption(f"{found.k} segments (the number with the best silhouette; tried {tried}). Named "
+               "by the words that most set each apart. 'Over-represented': the platform or "
+               f"country (of {min_n}+ posts) where the segment's share of posts is highest "
+               "relative to its share overall (lift), with its posts there.")
+    if state.presenter():
+        st.caption("Presenter mode: example posts are hidden.")
+        return
+    from stigma_core.segments import exemplars
+    examples = exemplars(posts["text"], found, n=3)
+    with st.expander("Example posts nearest each segment's centre (personal details masked)"):
+        for row in found.table.itertuples():
+            st.markdown(f"**{row.name}** ({row.n:,} posts)")
+            for text in examples[row.segment]:
+                st.text(text)
+
+
+def what_to_do(posts: pd.DataFrame, min_n: int) -> None:
+    """Actionable vs awareness by domain, and the help-seeking questions most asked."""
+    gap = cached.insight_action_gap(posts, min_n)
+    if gap.empty:
+        st.info("No posts about mental health were found to compare.")
+    else:
+        st.plotly_chart(charts.gap_bars(gap), key="ins_gap")
+        st.markdown("\n".join(f"- {line}" for line in insights.gap_sentences(gap)))
+        st.dataframe(charts.gap_table(gap), hide_index=True, key="ins_gap_table",
+                     column_config={"Gap (points)": st.column_config.NumberColumn(
+                         help="Awareness share minus actionable share, in percentage points: "
+                              "large where people hear that stigma exists but not what to do.")})
+    st.subheader("The help-seeking questions most asked")
+    asking = posts.loc[posts["theme"] == "help_seeking", "text"]
+    if asking.empty:
+        st.info("No help-seeking posts were found.")
+        return
+    questions = cached.insight_help_questions(asking, cached.insight_lexicon())
+    shown = pd.DataFrame({
+        "Question about": questions["name"], "Posts (n)": questions["n"],
+        "Share of help-seeking posts (95% CI)": [
+            charts.ci_text(v, lo, hi, percent=True) for v, lo, hi in
+            zip(questions["share"], questions["ci_low"], questions["ci_high"], strict=True)],
+    })
+    if not state.presenter():
+        shown["Examples (masked)"] = [" | ".join(e) for e in questions["examples"]]
+    st.dataframe(shown, hide_index=True, key="ins_questions")
+    st.caption(f"n = {len(asking):,} help-seeking posts, grouped by the question-topic word "
+               "list (editable below). A topic many ask about and few answer is a gap a "
+               "campaign could fill." + (" Presenter mode: examples hidden."
+                                         if state.presenter() else ""))
+
+
+def explain_box() -> None:
+    """Type or paste a post and see which words gave it its domain and theme."""
+    text = st.text_area("Explain a post: which words gave it its tags?", EXAMPLE_POST,
+                        key="ins_explain_text", height=80)
+    lexicon = cached.insight_lexicon()
+    for kind in ("domain", "theme"):
+        found = insights.explain(text, kind, lexicon.get(kind))
+        st.markdown(found.words())
+        if found.hits:
+            st.dataframe(found.table(), hide_index=True, key=f"ins_explain_{kind}")
+
+
+def add_words() -> None:
+    """Add words to a class's list for this session."""
+    st.markdown("**Add words for this session**")
+    a, b, c, d = st.columns([1, 1, 2, 1])
+    kind = a.selectbox("Tag", list(KIND_CLASSES), key="ins_add_kind")
+    label = b.selectbox("Class", KIND_CLASSES[kind], format_func=charts.tag_name,
+                        key="ins_add_class")
+    words = c.text_input("Words or phrases, separated by commas", key="ins_add_words")
+    weight = d.number_input("Weight", 0.5, 5.0, 1.5, 0.5, key="ins_add_weight")
+    if st.button("Add to the word list", key="ins_add"):
+        try:
+            added = insights.add_terms(state.get(cached.INSIGHT_TERMS) or {}, kind, label,
+                                       words.split(","), weight)
+        except CorpusError as err:
+            st.error(str(err))
+            return
+        state.put(cached.INSIGHT_TERMS, {k: v for k, v in added.items() if v})
+        st.rerun()
+    extra = state.get(cached.INSIGHT_TERMS)
+    if extra:
+        st.dataframe(insights.lexicon_table(extra), hide_index=True, key="ins_added_table")
+        if st.button("Remove the words added this session", key="ins_clear"):
+            state.put(cached.INSIGHT_TERMS, {})
+            st.rerun()
+
+
+def coded_upload() -> pd.DataFrame | None:
+    """A coded file (text + domain and/or theme columns), uploaded or the sample's."""
+    upload = st.file_uploader("A coded file: one post per row, with its domain and/or theme",
+                              type=["csv", "tsv", "xlsx", "json", "jsonl", "parquet"],
+                              key="ins_coded")
+    if upload is not None:
+        try:
+            return cached.read_upload(upload.getvalue(), upload.name)
+        except CorpusError as err:
+            st.error(str(err))
+            return None
+    if st.toggle("Use the sample training set's domain and theme codes (synthetic)",
+                 key="ins_use_sample_codes"):
+        return cached.read_sample_table(cached.SAMPLE_TRAIN)
+    return None
+
+
+def train_section() -> None:
+    """Train taggers on coded posts and choose them instead of the word lists."""
+    st.markdown("**Trained taggers, once your group has coded posts by domain and theme**")
+    st.caption("The Coding page codes stigma yes/no; for domains and themes, code posts in a "
+               "spreadsheet (a text column, a domain column and/or a theme column) and upload "
+               "it here. Classes: " + ", ".join(insights.DOMAINS) + " / "
+               + ", ".join(insights.THEMES) + " (spaces, hyphens and capitals are fine).")
+    raw = coded_upload()
+    if raw is not None:
+        columns = list(raw.columns)
+        pick = {c.lower(): c for c in columns}
+        a, b, c = st.columns(3)
+        text_col = a.selectbox("Text column", columns, key="ins_text_col",
+                               index=columns.index(pick.get("text", columns[0])))
+        none = "(none)"
+        domain_col = b.selectbox("Domain column", [none, *columns], key="ins_domain_col",
+                                 index=([none, *columns].index(pick["domain"])
+                                        if "domain" in pick else 0))
+        theme_col = c.selectbox("Theme column", [none, *columns], key="ins_theme_col",
+                                index=([none, *columns].index(pick["theme"])
+                                       if "theme" in pick else 0))
+        if st.button("Train the taggers", type="primary", key="ins_train",
+                     disabled=domain_col == none and theme_col == none):
+            trained = {"id": uuid.uuid4().hex, "domain": None, "theme": None}
+            try:
+                for kind, column in (("domain", domain_col), ("theme", theme_col)):
+                    if column != none:
+                        trained[kind] = cached.train_insight_tagger(raw[text_col], raw[column],
+                                                                    kind)
+            except (CorpusError, ModelError) as err:
+                st.error(str(err))
+                return
+            state.put(cached.INSIGHT_TAGGERS, trained)
+            state.put(cached.INSIGHT_SOURCE, "trained")  # use what was just trained
+            st.rerun()
+    trained = state.get(cached.INSIGHT_TAGGERS)
+    if not trained:
+        return
+    for kind in ("domain", "theme"):
+        model = trained.get(kind)
+        if model is not None:
+            st.markdown(f"**{kind.capitalize()} tagger** — {model.cv_report_.words()}")
+            st.dataframe(charts.tagger_table(model.cv_report_.per_class), hide_index=True,
+                         key=f"ins_f1_{kind}")
+    st.radio("Tag the posts with", ["lexicon", "trained"], key=cached.INSIGHT_SOURCE,
+             format_func={"lexicon": "The word lists",
+                          "trained": "The trained taggers (word lists where none)"}.get,
+             horizontal=True, persist_state="session")
+
+
+def word_lists() -> None:
+    """Explain a post, add words, see the whole list, and train taggers on coded posts."""
+    explain_box()
+    add_words()
+    with st.expander("The whole word list (kind, class, term, weight)"):
+        table = insights.lexicon_table(cached.insight_lexicon())
+        st.dataframe(table, hide_index=True, key="ins_lexicon")
+        st.download_button("Download the word list (CSV)", cached.table_file(table, "csv"),
+                           file_name="stigma_lens_word_list.csv", key="ins_lexicon_csv")
+        st.caption("Each post scores the summed weights of the words found (whole words; "
+                   "longest phrase first). The highest class wins at a score of "
+                   f"{insights.MIN_SCORE:g} or more; ties go to professional > community > "
+                   "self, and help-seeking > actionable > awareness > personal story. In "
+                   "themes, a word just after 'not', 'never', 'don't'… does not count.")
+    train_section()
+
+
+st.title("Insights")
+st.write("Which kind of stigma, where, and what to do: posts tagged by domain (self, "
+         "community, professional) and theme (awareness, actionable advice, help-seeking, "
+         "personal story), with their shares and 95% CIs, platforms side by side, segments of "
+         "posts that talk alike, and the gaps a campaign could fill.")
+corpus_frame = cached.open_sample(state.CORPUS)
+try:
+    posts_frame = cached.insight_posts(corpus_frame)
+except (CorpusError, ModelError) as err:
+    st.error(str(err))
+    st.stop()
+tagger_note()
+minimum = st.slider("Minimum posts per group for a share", 5, 200, 30, key="ins_min_n")
+tabs = st.tabs(["Domains and themes", "Platforms", "Segments", "What to do",
+                "Word lists and coding"])
+with tabs[0]:
+    overview(posts_frame, minimum)
+with tabs[1]:
+    platforms(posts_frame, minimum)
+with tabs[2]:
+    segments(posts_frame, minimum)
+with tabs[3]:
+    what_to_do(posts_frame, minimum)
+with tabs[4]:
+    word_lists()
+model_name = state.get(state.MODEL_NAME)
+st.caption(f"Corpus: {state.get(state.CORPUS_NAME)} ({len(posts_frame):,} posts) — model: "
+           f"{model_name or 'none (shares of all posts)'}.")

@@ -1,0 +1,131 @@
+"""Scoring on a Dask cluster, when one machine is not enough.
+
+``python -m stigma_core score|prevalence --engine dask [--scheduler tcp://HOST:8786]`` scores
+on the workers of an existing Dask cluster, or, with no scheduler, on a ``LocalCluster`` of
+worker processes started here (one per core, one thread each, bounded memory). The fitted
+pipeline travels to every worker once (``Client.scatter(..., broadcast=True)``); then chunks
+of distinct posts go out as tasks and their probabilities come back in order. Chunks and code
+are the same as in one process, so the probabilities are identical.
+
+``score_dask_frame`` does the same for a ``dask.dataframe`` the caller already has (e.g.
+``dd.read_parquet("s3://bucket/posts/")``): one task per partition, the model scattered once.
+
+Workers need this package installed (``pip install -e .`` of this repository, or the same
+wheel) and, for ``dd.read_*`` paths, access to the files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stigma_core.errors import ModelError
+from stigma_core.parallel import worker_count
+from stigma_core.persist import ModelBundle
+from stigma_core.scale import PREDICTED, PROBABILITY, _positive_column, score_chunk, score_texts
+
+MAX_LOCAL_WORKERS = 8
+LOCAL_MEMORY_LIMIT = "2GiB"
+"""Per worker of a LocalCluster: a worker over it is paused, then restarted, by Dask."""
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> Iterator[Any]:
+    """A ``distributed.Client`` for the cluster at ``scheduler`` (e.g. ``tcp://host:8786``),
+    or for a ``LocalCluster`` of ``n_workers`` processes (default: every core, at most
+    ``MAX_LOCAL_WORKERS``) started for the duration of the block."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as err:  # pragma: no cover - depends on the installation
+        raise ModelError(
+            "The Dask engine needs dask and distributed: pip install 'dask[distributed]'."
+        ) from err
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="30s")
+        except OSError as err:
+            raise ModelError(
+                f"Cannot reach the Dask scheduler at {scheduler} ({err}). Start one with "
+                "`dask scheduler` and workers with `dask worker SCHEDULER_ADDRESS`, or leave "
+                "out --scheduler to use a local cluster."
+            ) from err
+        with client:
+            yield client
+        return
+    workers = min(worker_count(n_workers), MAX_LOCAL_WORKERS)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      memory_limit=LOCAL_MEMORY_LIMIT, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _score_on_worker(pipeline: Any, texts: list[str], column: int) -> np.ndarray:
+    """One chunk's probabilities, on a worker holding the scattered pipeline."""
+    return score_chunk(pipeline, texts, column)
+
+
+class DaskScorer:
+    """A fitted pipeline scattered to every worker of ``client`` once, and the means to
+    score chunks of distinct posts there (pass it as ``cluster=`` to the ``scale``
+    functions)."""
+
+    def __init__(self, client: Any, bundle: ModelBundle, window: int | None = None) -> None:
+        self.client = client
+        self.bundle = bundle
+        self.model = client.scatter(bundle.pipeline, broadcast=True, hash=False)
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        self.window = window or 2 * workers
+
+    def score_chunks(
+        self, chunks: Sequence[list[str]], column: int, report: Callable[[int], None]
+    ) -> Iterator[np.ndarray]:
+        """The probabilities of each chunk, in order, with at most ``window`` chunks in
+        flight (so memory on the client stays bounded)."""
+        pending: list[Any] = []
+        done = 0
+        submitted = 0
+        for _ in range(len(chunks)):
+            while submitted < len(chunks) and len(pending) < self.window:
+                pending.append(self.client.submit(_score_on_worker, self.model,
+                                                  chunks[submitted], column, pure=False))
+                submitted += 1
+            result = np.asarray(pending.pop(0).result())
+            done += len(result)
+            report(done)
+            yield result
+
+
+def _score_partition(part: pd.DataFrame, pipeline: Any, text_col: str, column: int,
+                     threshold: float) -> pd.DataFrame:
+    """One partition with its probabilities and predictions (rows without text: NaN and a
+    missing prediction)."""
+    proba = score_texts(_Local(pipeline), part[text_col], n_jobs=1)
+    out = part.copy()
+    out[PROBABILITY] = proba
+    out[PREDICTED] = pd.array(np.where(np.isnan(proba), 0, proba >= threshold), dtype="Int64")
+    out.loc[np.isnan(proba), PREDICTED] = pd.NA
+    return out
+
+
+class _Local:
+    """The bits of a ModelBundle ``score_texts`` needs, around a bare pipeline."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+
+
+def score_dask_frame(bundle: ModelBundle, ddf: Any, text_col: str, client: Any) -> Any:
+    """``ddf`` (a ``dask.dataframe.DataFrame``) with ``stigma_probability`` and
+    ``stigma_predicted`` (nullable ``Int64``) added, lazily: one task per partition, the
+    pipeline scattered to the workers once."""
+    column = _positive_column(bundle)
+    model = client.scatter(bundle.pipeline, broadcast=True, hash=False)
+    meta = ddf._meta.assign(**{PROBABILITY: pd.Series(dtype=float),
+                               PREDICTED: pd.Series(dtype="Int64")})
+    return ddf.map_partitions(_score_partition, model, text_col, column, bundle.threshold,
+                              meta=meta)

@@ -1,0 +1,120 @@
+"""Real-browser test of the Insights page: `streamlit run app.py`, Debian Chromium through
+Playwright, on the sample corpus, in normal and presenter mode. Screenshots go to
+tests/artifacts/ (7_insights_*.png) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    start_dashboard,
+    stop,
+    wait_healthy,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 90_000
+expect.set_options(timeout=60_000)  # a first visit imports scikit-learn and clusters the posts
+
+
+@pytest.fixture(scope="module")
+def dashboard_url() -> Iterator[str]:
+    """The dashboard on a free port of its own; always stopped afterwards."""
+    if not CHROMIUM.exists():
+        reason = f"Debian chromium not found at {CHROMIUM} (install it with `make browser`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = start_dashboard(port, ARTIFACTS / "streamlit_insights.log")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(process, url)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def page(dashboard_url: str) -> Iterator[object]:
+    """One Chromium tab for both modes (the session carries over)."""
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        # tall: Streamlit scrolls inside its own pane, so a screenshot shows one viewport
+        context = browser.new_context(viewport={"width": 1400, "height": 2600})
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+def settle(tab: object) -> None:
+    """Wait until the script has finished its run and the page has drawn."""
+    expect(tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+           ).to_be_attached(timeout=TIMEOUT_MS)
+    tab.wait_for_timeout(800)
+
+
+def open_tab(tab: object, name: str) -> None:
+    """Click one of the page's tabs and let its charts draw."""
+    tab.get_by_role("tab", name=name).click()
+    tab.wait_for_timeout(800)
+
+
+def shot(tab: object, name: str) -> None:
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_insights_on_the_sample_corpus(page: object, dashboard_url: str) -> None:
+    page.goto(dashboard_url)
+    settle(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Insights").click()
+    expect(page.get_by_role("heading", name="Insights", exact=True)).to_be_visible()
+    settle(page)
+    charts = page.locator(".js-plotly-plot")
+    expect(charts.first).to_be_visible()
+    expect(page.get_by_text("Where the talk sits: domain (n = 5,742 posts)")).to_be_visible()
+    expect(page.get_by_text("never infers gender, age or any other trait")).to_be_visible()
+    shot(page, "7_insights_overview")
+    open_tab(page, "Platforms")
+    expect(page.get_by_text("The domain mix does not clearly differ across platforms")
+           ).to_be_visible()
+    shot(page, "7_insights_platforms")
+    open_tab(page, "Segments")
+    expect(page.get_by_text("segments (the number with the best silhouette")).to_be_visible()
+    examples = page.get_by_text("Example posts nearest each segment's centre")
+    expect(examples).to_be_visible()
+    examples.click()
+    expect(page.get_by_test_id("stText").first).to_be_visible()
+    shot(page, "7_insights_segments")
+    open_tab(page, "What to do")
+    expect(page.get_by_text("Awareness vs actionable advice by domain")).to_be_visible()
+    expect(page.get_by_text("help-seeking posts, grouped by the question-topic")).to_be_visible()
+    shot(page, "7_insights_what_to_do")
+
+
+def test_presenter_mode_hides_the_example_posts(page: object) -> None:
+    page.get_by_test_id("stSidebar").get_by_text("Presenter mode").click()
+    settle(page)
+    open_tab(page, "Segments")
+    expect(page.get_by_text("Presenter mode: example posts are hidden.")).to_be_visible()
+    assert page.get_by_text("Example posts nearest each segment's centre").count() == 0
+    assert page.get_by_test_id("stText").count() == 0
+    shot(page, "7_insights_presenter_segments")
+    open_tab(page, "What to do")
+    expect(page.get_by_text("Presenter mode: examples hidden.")).to_be_visible()
+    shot(page, "7_insights_presenter_what_to_do")

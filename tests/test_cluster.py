@@ -1,0 +1,89 @@
+"""The Dask engine gives the single-machine numbers (a LocalCluster of 2 worker processes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("distributed")
+
+import dask.dataframe as dd  # noqa: E402
+
+from stigma_core import cluster as cluster_module  # noqa: E402
+from stigma_core.cli import main  # noqa: E402
+from stigma_core.cluster import DaskScorer, dask_client, score_dask_frame  # noqa: E402
+from stigma_core.models import train_models  # noqa: E402
+from stigma_core.persist import ModelBundle, bundle_from_run, save_model  # noqa: E402
+from stigma_core.scale import PREDICTED, PROBABILITY, score_file, score_texts  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def bundle(sample_dir: Path) -> ModelBundle:
+    run = train_models(pd.read_csv(sample_dir / "train.csv"), ["logistic_regression"],
+                       grid="fast", seed=0)
+    return bundle_from_run(run, "logistic_regression")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with dask_client(n_workers=2) as c:
+        assert len(c.scheduler_info()["workers"]) == 2
+        yield c
+
+
+def test_dask_scoring_equals_one_process(
+    bundle: ModelBundle, client: Any, sample_dir: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    corpus = pd.read_csv(sample_dir / "corpus.csv")
+    corpus.loc[2, "text"] = None
+    local = score_texts(bundle, corpus["text"], chunk_size=800, n_jobs=1)
+    scorer = DaskScorer(client, bundle, window=2)
+    assert np.array_equal(score_texts(bundle, corpus["text"], chunk_size=800, cluster=scorer),
+                          local, equal_nan=True)
+    frame = score_dask_frame(bundle, dd.from_pandas(corpus, npartitions=3), "text",
+                             client).compute()
+    assert np.array_equal(frame[PROBABILITY].to_numpy(), local, equal_nan=True)
+    assert frame[PREDICTED].isna().sum() == np.isnan(local).sum() >= 1
+    assert frame[PREDICTED].dtype == "Int64"
+
+    source = tmp_path / "corpus.csv"
+    corpus.to_csv(source, index=False)
+    out = tmp_path / "streamed.parquet"
+    summary = score_file(bundle, source, "text", out, chunk_rows=2000, cluster=scorer)
+    assert np.array_equal(pd.read_parquet(out)[PROBABILITY].to_numpy(), local, equal_nan=True)
+    assert summary.rows == len(corpus)
+
+    # the command line, --engine dask against --engine local (the CLI's own LocalCluster is
+    # swapped for this module's, to keep the test short)
+    @contextmanager
+    def this_client(scheduler: str | None = None, n_workers: int | None = None) -> Iterator:
+        yield client
+
+    monkeypatch.setattr(cluster_module, "dask_client", this_client)
+    model = save_model(bundle, tmp_path / "m.skops")
+    common = ["--model", str(model), "--data", str(source), "--text-col", "text"]
+    for engine in ("local", "dask"):
+        assert main(["score", *common, "--out", str(tmp_path / f"{engine}.parquet"),
+                     "--engine", engine]) == 0
+        assert main(["prevalence", *common, "--by", "platform", "--out",
+                     str(tmp_path / f"{engine}.json"), "--engine", engine]) == 0
+    scored = {e: pd.read_parquet(tmp_path / f"{e}.parquet") for e in ("local", "dask")}
+    pd.testing.assert_frame_equal(scored["local"], scored["dask"])
+    reports = {e: json.loads((tmp_path / f"{e}.json").read_text()) for e in ("local", "dask")}
+    assert reports["local"] == reports["dask"] and reports["local"]["groups"]
+
+
+def test_unreachable_scheduler_is_a_plain_error() -> None:
+    from stigma_core.errors import ModelError
+
+    with pytest.raises(ModelError, match="Cannot reach the Dask scheduler"), \
+            dask_client("tcp://127.0.0.1:1"):
+        pass

@@ -1,0 +1,135 @@
+"""Scoring at scale: worker processes and streamed files give the one-process numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from stigma_core import scale
+from stigma_core.errors import CorpusError, ModelError
+from stigma_core.models import train_models
+from stigma_core.parallel import worker_count
+from stigma_core.persist import ModelBundle, bundle_from_run
+from stigma_core.scale import (
+    PREDICTED,
+    PROBABILITY,
+    read_batches,
+    score_file,
+    score_frame,
+    score_texts,
+)
+
+FAMILIES = ("logistic_regression", "naive_bayes", "knn", "random_forest")
+
+
+@pytest.fixture(scope="module")
+def bundles(sample_dir: Path) -> dict[str, ModelBundle]:
+    df = pd.read_csv(sample_dir / "train.csv")
+    run = train_models(df, list(FAMILIES), grid="fast", seed=0)
+    return {f: bundle_from_run(run, f) for f in FAMILIES}
+
+
+@pytest.fixture(scope="module")
+def corpus(sample_dir: Path) -> pd.DataFrame:
+    df = pd.read_csv(sample_dir / "corpus.csv")
+    df.loc[3, "text"] = None  # a row without a post
+    df.loc[5, "text"] = "   "
+    return df
+
+
+def test_worker_processes_give_identical_probabilities(
+    bundles: dict[str, ModelBundle], corpus: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scale, "PARALLEL_MIN", 0)
+    texts = corpus["text"]
+    calls: list[float] = []
+    for family, bundle in bundles.items():
+        one = score_texts(bundle, texts, chunk_size=700, n_jobs=1)
+        calls.clear()
+        two = score_texts(bundle, texts, chunk_size=700, n_jobs=2,
+                          progress=lambda f, m: calls.append(f))
+        assert np.array_equal(one, two, equal_nan=True), family
+        assert np.isnan(one[3]) and np.isnan(one[5]) and not np.isnan(one).all()
+        assert calls[-1] == 1.0 and len(calls) == int(np.ceil(texts.nunique() / 700))
+
+
+def test_chunk_size_does_not_change_probabilities(bundles: dict[str, ModelBundle],
+                                                  corpus: pd.DataFrame) -> None:
+    texts = corpus["text"].iloc[:1500]
+    for bundle in bundles.values():
+        assert np.array_equal(score_texts(bundle, texts, chunk_size=97, n_jobs=1),
+                              score_texts(bundle, texts, n_jobs=1), equal_nan=True)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "parquet", "jsonl"])
+def test_score_file_streams_equal_to_scoring_at_once(
+    bundles: dict[str, ModelBundle], corpus: pd.DataFrame, tmp_path: Path, fmt: str
+) -> None:
+    bundle = bundles["logistic_regression"]
+    frame = pd.concat([corpus, corpus.iloc[:500]], ignore_index=True)  # repeats across batches
+    frame["platform"] = frame["platform"].astype("string")
+    source = tmp_path / f"posts.{fmt}"
+    if fmt in ("csv", "tsv"):
+        frame.to_csv(source, index=False, sep="\t" if fmt == "tsv" else ",")
+    elif fmt == "parquet":
+        frame.to_parquet(source, index=False)
+    else:
+        frame.to_json(source, orient="records", lines=True)
+    out = tmp_path / "scored.parquet"
+    summary = score_file(bundle, source, "text", out, by="platform", chunk_rows=1000,
+                         memo_size=800)
+    written = pq.read_table(out).to_pandas()
+    want = score_frame(bundle, frame, "text", n_jobs=1)
+    assert len(written) == len(frame) == summary.rows
+    assert written.columns.tolist() == [*frame.columns, PROBABILITY, PREDICTED]
+    assert np.array_equal(written[PROBABILITY].to_numpy(float),
+                          want[PROBABILITY].to_numpy(float), equal_nan=True)
+    assert written["text"].fillna("").tolist() == frame["text"].fillna("").tolist()
+    assert summary.scored == int(want[PROBABILITY].notna().sum())
+    assert summary.flagged == int(want[PREDICTED].fillna(0).sum())
+    by_group = want.groupby(want["platform"].fillna("(missing)"))[PREDICTED].sum()
+    assert {g: c["flagged"] for g, c in summary.groups.items()} == by_group.astype(int).to_dict()
+    assert summary.as_dict()["raw_prevalence"] == pytest.approx(summary.flagged / summary.scored)
+
+
+def test_read_batches_bounds_rows_and_keeps_multiline_posts(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": range(2500), "text": [f"line one\nline two {i}, \"q\""
+                                                      for i in range(2500)]})
+    source = tmp_path / "multi.csv"
+    frame.to_csv(source, index=False)
+    batches = list(read_batches(source, batch_rows=1000))
+    assert sum(len(b) for b in batches) == 2500
+    assert [len(b) for b in batches] == [1000, 1000, 500]
+    assert pd.concat(batches)["text"].tolist() == frame["text"].tolist()
+    assert pd.concat(batches)["id"].tolist() == [str(i) for i in range(2500)]  # all text
+
+
+def test_score_file_refuses_what_it_cannot_stream(bundles: dict[str, ModelBundle],
+                                                  tmp_path: Path) -> None:
+    bundle = bundles["logistic_regression"]
+    with pytest.raises(CorpusError, match="Cannot stream"):
+        score_file(bundle, tmp_path / "posts.xlsx", "text")
+    with pytest.raises(CorpusError, match=r"\.parquet output"):
+        score_file(bundle, tmp_path / "posts.csv", "text", tmp_path / "out.csv")
+    source = tmp_path / "posts.csv"
+    pd.DataFrame({"body": ["hello"]}).to_csv(source, index=False)
+    with pytest.raises(CorpusError, match="no column called 'text'"):
+        score_file(bundle, source, "text")
+
+
+def test_worker_count() -> None:
+    assert worker_count(3) == 3
+    assert worker_count(None) == worker_count(-1) >= 1
+    with pytest.raises(ModelError, match="n_jobs"):
+        worker_count(0)
+
+
+def test_unreadable_file_is_a_plain_error(tmp_path: Path) -> None:
+    source = tmp_path / "latin.csv"
+    source.write_bytes("text\ncaf\xe9 ol\xe9\n".encode("latin-1"))
+    with pytest.raises(CorpusError, match="Streaming needs UTF-8"):
+        list(read_batches(source))
