@@ -11,7 +11,7 @@ from dashboard import cached, charts, slides, state
 from stigma_core.coding import sampling
 from stigma_core.coding.store import CODE_NAMES, DEFAULT_GUIDELINES, database_url
 from stigma_core.errors import CodingError, CorpusError
-from stigma_core.privacy import mask_pii
+from stigma_core.privacy import mask_frame, mask_pii
 
 RATER_VIEW = "Code posts (rater)"
 ANALYST_VIEW = "Set up and follow the project (analyst)"
@@ -256,7 +256,7 @@ def results(store: object, project: str) -> None:
         return
     data = training.rename(columns={"settled_by": "how_settled"})
     if state.privacy():
-        data = data.assign(text=data["text"].map(mask_pii))
+        data = mask_frame(data)  # every column: notes and provenance too
     left, right = st.columns(2)
     if not state.presenter():
         left.download_button("Download the training set (CSV)", cached.table_file(data, "csv"),

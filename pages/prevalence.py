@@ -11,6 +11,7 @@ from stigma_core.coding import sampling
 from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.metrics import OperatingPoints
+from stigma_core.privacy import mask_series
 
 QUICK_FAMILY = "logistic_regression"
 CARD_SOURCE = "The model's own error rates (measured on its training data)"
@@ -212,6 +213,12 @@ def locations(scored: pd.DataFrame) -> None:
     ], ignore_index=True).drop_duplicates("location")
     st.caption("The commonest locations that matched no country, with their number of posts. "
                "Type a country (code or name) to correct one; leave it empty for 'no country'.")
+    if state.privacy():  # profile locations can hold handles, links or phone numbers
+        personal = mask_series(table["location"].astype(str)) != table["location"].astype(str)
+        table = table[~personal]
+        if personal.any():
+            st.caption(f"{int(personal.sum())} locations holding a handle, link, e-mail or "
+                       "phone number are left out while privacy is on.")
     edited = st.data_editor(
         table, num_rows="dynamic", hide_index=True, key="prev_overrides", disabled=["posts"],
         column_config={"country": st.column_config.TextColumn("country (code or name)"),
