@@ -35,10 +35,13 @@ LOCAL_MEMORY_LIMIT = "2GiB"
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> Iterator[Any]:
-    """A ``distributed.Client`` for the cluster at ``scheduler`` (e.g. ``tcp://host:8786``),
-    or for a ``LocalCluster`` of ``n_workers`` processes (default: every core, at most
-    ``MAX_LOCAL_WORKERS``) started for the duration of the block."""
+def dask_client(
+    scheduler: str | None = None, n_workers: int | None = None, *, timeout: str = "30s"
+) -> Iterator[Any]:
+    """A ``distributed.Client`` for the cluster at ``scheduler`` (e.g. ``tcp://host:8786``,
+    given up after ``timeout``), or for a ``LocalCluster`` of ``n_workers`` processes
+    (default: every core, at most ``MAX_LOCAL_WORKERS``) started for the duration of the
+    block."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as err:  # pragma: no cover - depends on the installation
@@ -47,7 +50,7 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> I
         ) from err
     if scheduler:
         try:
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler, timeout=timeout)
         except OSError as err:
             raise ModelError(
                 f"Cannot reach the Dask scheduler at {scheduler} ({err}). Start one with "

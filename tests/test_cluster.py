@@ -85,5 +85,5 @@ def test_unreachable_scheduler_is_a_plain_error() -> None:
     from stigma_core.errors import ModelError
 
     with pytest.raises(ModelError, match="Cannot reach the Dask scheduler"), \
-            dask_client("tcp://127.0.0.1:1"):
+            dask_client("tcp://127.0.0.1:1", timeout="2s"):
         pass
