@@ -51,6 +51,10 @@ bench: $(STAMP)
 	$(PY) bench/cold_start.py
 	$(PY) bench/geo_speed.py
 	$(PY) bench/coding.py
+	$(PY) bench/scale.py
+	$(PY) bench/read_memory.py
+	$(PY) bench/insights_speed.py
+	$(PY) bench/prevalence_coverage.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

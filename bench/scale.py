@@ -427,6 +427,10 @@ def main() -> None:
             if part not in result and part in kept:
                 result[part] = kept[part]
                 result[f"{part}_date"] = kept.get(f"{part}_date", kept.get("date"))
+        if "scoring" in result and "scoring" in kept and result.get("scoring") is not kept[
+                "scoring"]:
+            # sizes run before (e.g. 100k and 1M) are kept beside the ones run now (5M)
+            result["scoring"] = {**kept["scoring"], **result["scoring"]}
     for part in ("scoring", "training"):
         if part in result:
             result.setdefault(f"{part}_date", result["date"])
