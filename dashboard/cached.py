@@ -271,6 +271,12 @@ def coding_store(url: str) -> CodingStore:
     return CodingStore(url)
 
 
+def current_coding_store() -> CodingStore:
+    """The coding database the environment names (``DATABASE_URL`` or the SQLite file)."""
+    from stigma_core.coding.store import database_url
+    return coding_store(database_url())
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def agreement_tables(codes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Pairwise Cohen's kappas, Fleiss' kappa and Krippendorff's alpha, and "can't tell" count."""
@@ -305,18 +311,9 @@ def coded_samples(corpus_texts: pd.Series) -> dict[str, pd.DataFrame]:
     """Coding projects holding settled, randomly drawn posts of this corpus: project name ->
     its coded random sample (``text``, ``label``). Read fresh on every run: raters may be
     coding at this moment."""
-    from stigma_core.coding.store import database_url
-    store = coding_store(database_url())
-    corpus = set(corpus_texts.astype(str).str.strip())
-    samples = {}
-    for name in store.projects():
-        settled = store.training_set(name)
-        random = settled[(settled["drawn_by"] == "random")
-                         & settled["text"].str.strip().isin(corpus)]
-        if len(random):
-            samples[name] = random[["text", "label"]].astype({"label": int}).reset_index(
-                drop=True)
-    return samples
+    store = current_coding_store()
+    samples = {name: store.random_sample(name, corpus_texts) for name in store.projects()}
+    return {name: sample for name, sample in samples.items() if len(sample)}
 
 
 @st.cache_data(show_spinner="Comparing the corpus with the model's training data…",
@@ -345,26 +342,23 @@ def coded_prevalence(model_id: str, scored: pd.DataFrame, coded: pd.DataFrame,
 # --- Insights: domain and theme tags, their shares, segments (pages/insights.py, report) ----
 # Session keys of the Insights page that the report reads too. They belong in
 # dashboard/state.py with the others; kept here until that file is free to edit.
-INSIGHT_TERMS = "ins_added_terms"  # words added this session: kind -> class -> {term: weight}
-INSIGHT_TAGGERS = "ins_taggers"  # trained taggers: {"id", "domain", "theme"} (pipelines/None)
-INSIGHT_SOURCE = "ins_source"  # widget: "lexicon" or "trained" (persist_state="session")
 
 
 def insight_lexicon() -> dict:
-    """The seed lexicon with the words added this session (``INSIGHT_TERMS``)."""
+    """The seed lexicon with the words added this session (``state.INSIGHT_TERMS``)."""
     from stigma_core import insights
     lexicon = {kind: {label: dict(terms) for label, terms in classes.items()}
                for kind, classes in insights.LEXICON.items()}
-    for kind, classes in (state.get(INSIGHT_TERMS) or {}).items():
+    for kind, classes in (state.get(state.INSIGHT_TERMS) or {}).items():
         for label, terms in classes.items():
             lexicon.setdefault(kind, {}).setdefault(label, {}).update(terms)
     return lexicon
 
 
 def insight_taggers() -> dict | None:
-    """The trained taggers in use (``INSIGHT_TAGGERS``), or None when the word lists are."""
-    taggers = state.get(INSIGHT_TAGGERS)
-    if not taggers or state.get(INSIGHT_SOURCE, "lexicon") != "trained":
+    """The trained taggers in use (``state.INSIGHT_TAGGERS``), or None when the word lists are."""
+    taggers = state.get(state.INSIGHT_TAGGERS)
+    if not taggers or state.get(state.INSIGHT_SOURCE, "lexicon") != "trained":
         return None
     return taggers
 
@@ -460,3 +454,10 @@ def train_insight_tagger(texts: pd.Series, labels: pd.Series, kind: str) -> obje
     """A TF-IDF + logistic regression tagger for ``kind`` with its cross-validated report."""
     from stigma_core import insights
     return insights.train_tagger(texts, labels, kind)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def insight_exemplars(texts: pd.Series, _segmentation: object, key: tuple) -> dict:
+    """The posts nearest each segment's centre, masked (``key`` identifies the segmentation)."""
+    from stigma_core.segments import exemplars
+    return exemplars(texts, _segmentation, n=3)

@@ -624,3 +624,53 @@ def tagger_table(per_class: pd.DataFrame) -> pd.DataFrame:
             per_class["f1"], per_class["ci_low"], per_class["ci_high"], strict=True)],
         "Coded posts (n)": per_class["support"],
     })
+
+
+def _ci_column(values: pd.Series, low: pd.Series, high: pd.Series,
+               percent: bool = False) -> list[str]:
+    """One "value (a to b)" string per row."""
+    return [ci_text(v, lo, hi, percent=percent) for v, lo, hi in zip(values, low, high,
+                                                                         strict=True)]
+
+
+def agreement_display(pairs: pd.DataFrame, overall: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Coding page's agreement tables: Cohen's kappa per pair, and the all-rater figures,
+    each with n, its 95% CI and a plain-words reading."""
+    per_pair = pd.DataFrame({
+        "Raters": pairs["pair"], "Posts both coded (n)": pairs["n"],
+        "Cohen's kappa (95% CI)": _ci_column(pairs["kappa"], pairs["ci_low"], pairs["ci_high"]),
+        "Agreement (%)": pairs["percent_agreement"].round(1), "In plain words": pairs["reading"],
+    })
+    across = pd.DataFrame({
+        "Across all raters": overall["statistic"], "Posts (n)": overall["n"],
+        "Value (95% CI)": _ci_column(overall["value"], overall["ci_low"], overall["ci_high"]),
+        "In plain words": overall["reading"],
+    })
+    return per_pair, across
+
+
+def coded_group_table(rows: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Prevalence by group from a coded sample (``corpus_prevalence`` group rows)."""
+    return pd.DataFrame({
+        label: rows["group"],
+        "Posts (n)": rows["n"],
+        "Flagged by the model": rows["raw"].map(lambda v: f"{v:.1%}"),
+        "From the coded sample (95% CI)": _ci_column(rows["corrected"], rows["ci_low"],
+                                                     rows["ci_high"], percent=True),
+        "Coded posts": rows["error_rates_from"].str.extract(r"n = (\d+)")[0],
+        "Note": rows["warning"],
+    })
+
+
+def help_question_table(questions: pd.DataFrame, with_examples: bool) -> pd.DataFrame:
+    """The help-seeking questions most asked, with n, share and CI (examples only when posts
+    may be shown)."""
+    shown = pd.DataFrame({
+        "Question about": questions["name"], "Posts (n)": questions["n"],
+        "Share of help-seeking posts (95% CI)": _ci_column(
+            questions["share"], questions["ci_low"], questions["ci_high"], percent=True),
+    })
+    if with_examples:
+        shown["Examples (masked)"] = [" | ".join(e) for e in questions["examples"]]
+    return shown

@@ -35,6 +35,11 @@ FLASH = "flash"
 # Coding: the project open on the Coding page and who is coding on this browser.
 CODING_PROJECT = "coding_project"
 CODING_RATER = "coding_rater"
+# Insights: words added to the lexicon this session (kind -> class -> {term: weight}), trained
+# taggers ({"id", "domain", "theme"}), and which tags are used ("lexicon" or "trained" widget).
+INSIGHT_TERMS = "ins_added_terms"
+INSIGHT_TAGGERS = "ins_taggers"
+INSIGHT_SOURCE = "ins_source"
 # Surviving a browser reload (dashboard/resume.py): this tab's token (also in the URL), the
 # id of the model last written under it, and whether this session has read the URL yet.
 TAB_TOKEN = "tab_token"

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, slides, state
-from stigma_core.coding import sampling
-from stigma_core.coding.store import CODE_NAMES, DEFAULT_GUIDELINES, database_url
+from stigma_core.coding import active, sampling
+from stigma_core.coding.store import CODE_NAMES, DEFAULT_GUIDELINES
 from stigma_core.errors import CodingError, CorpusError
 from stigma_core.privacy import mask_frame, mask_pii
 
@@ -118,9 +118,7 @@ def add_posts(store: object, project: str) -> None:
                    "raters per post. Only randomly drawn posts can support a prevalence "
                    "estimate for the corpus.")
         if st.button("Draw random posts", type="primary", key="code_draw"):
-            drawn = sampling.draw_random(corpus["text"], int(n), seed=len(existing),
-                                         exclude=existing["text"])
-            added = store.add_posts(project, drawn, drawn_by="random")
+            added = store.draw_into(project, corpus["text"], int(n), seed=len(existing))
             state.flash(f"Added {added} random posts; each goes to two raters.")
             st.rerun()
     with right:
@@ -181,7 +179,7 @@ def setup(store: object, project: str) -> None:
         state.flash("Guidelines saved; raters see them above every post.")
         st.rerun()
     unblind(store, project, raters)
-    st.caption(f"Codes are saved in {_safe_url(store.url)}. Set DATABASE_URL to use "
+    st.caption(f"Codes are saved in {store.safe_url}. Set DATABASE_URL to use "
                "PostgreSQL instead.")
 
 
@@ -206,18 +204,12 @@ def unblind(store: object, project: str, raters: list[str]) -> None:
         st.rerun()
 
 
-def _safe_url(url: str) -> str:
-    """The database URL without any password."""
-    from sqlalchemy.engine import make_url
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def agreement_view(store: object, project: str) -> None:
     """Progress by state, Cohen's kappa per pair, Fleiss' kappa and Krippendorff's alpha."""
     status = store.status(project)
     cols = st.columns(4)
     cols[0].metric("Posts", f"{status.get('posts', 0):,}")
-    cols[1].metric("Settled", f"{status.get('agreement', 0) + status.get('third rater', 0):,}")
+    cols[1].metric("Settled", f"{status['settled']:,}")
     cols[2].metric("Waiting for a third rater", f"{status.get('waiting for third rater', 0):,}")
     cols[3].metric("Verified", f"{status.get('verified', 0):,}")
     codes = store.codes(project)
@@ -226,18 +218,9 @@ def agreement_view(store: object, project: str) -> None:
         return
     pairs, overall, cant_tell = cached.agreement_tables(codes)
     st.subheader("Agreement between raters")
-    st.dataframe(pd.DataFrame({
-        "Raters": pairs["pair"], "Posts both coded (n)": pairs["n"],
-        "Cohen's kappa (95% CI)": [charts.ci_text(k, lo, hi) for k, lo, hi in zip(
-            pairs["kappa"], pairs["ci_low"], pairs["ci_high"], strict=True)],
-        "Agreement (%)": pairs["percent_agreement"].round(1), "In plain words": pairs["reading"],
-    }), hide_index=True)
-    st.dataframe(pd.DataFrame({
-        "Across all raters": overall["statistic"], "Posts (n)": overall["n"],
-        "Value (95% CI)": [charts.ci_text(v, lo, hi) for v, lo, hi in zip(
-            overall["value"], overall["ci_low"], overall["ci_high"], strict=True)],
-        "In plain words": overall["reading"],
-    }), hide_index=True)
+    per_pair, across = charts.agreement_display(pairs, overall)
+    st.dataframe(per_pair, hide_index=True)
+    st.dataframe(across, hide_index=True)
     st.caption(f"\"Can't tell\" codes are left out of these figures ({cant_tell}). Kappa bands "
                "(Landis & Koch): 0.41–0.60 moderate, 0.61–0.80 substantial, above 0.80 almost "
                "perfect; the study's raters reached 0.75. Krippendorff's alpha: 0.80 and above "
@@ -276,9 +259,9 @@ def results(store: object, project: str) -> None:
 def learning(training: pd.DataFrame) -> None:
     """Learning curve, and labels worth a second look."""
     labels = training["label"].astype(int)
-    if min(labels.sum(), len(labels) - labels.sum()) < 10:
-        st.caption("The learning curve and the second-look list need at least 10 coded posts "
-                   "of each kind.")
+    if not active.enough_codes(labels):
+        st.caption("The learning curve and the second-look list need at least "
+                   f"{active.MIN_PER_CLASS} coded posts of each kind.")
         return
     try:
         curve = cached.learning_curve(training["text"], labels)
@@ -305,7 +288,7 @@ st.write("People with lived experience code posts here, blind: two raters per po
          "settles disagreements, a verifier checks a share. Agreement is measured as you go.")
 state.show_flash()
 try:
-    coding = cached.coding_store(database_url())
+    coding = cached.current_coding_store()
 except Exception as err:  # noqa: BLE001 - a database that cannot be opened: say so plainly
     st.error(f"The coding database could not be opened ({type(err).__name__}: {err}). Check "
              "DATABASE_URL or STIGMA_CODING_DB.")

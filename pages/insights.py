@@ -8,30 +8,13 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, state
+from dashboard import cached, charts, slides, state
 from stigma_core import insights
 from stigma_core.errors import CorpusError, ModelError
 
-PERIODS = {"month": "Month", "week": "Week"}
+PERIODS = insights.PERIODS
 KIND_CLASSES = {"domain": insights.PRIORITY["domain"], "theme": insights.PRIORITY["theme"]}
 EXAMPLE_POST = "I feel so weak for needing meds. Does anyone else feel ashamed?"
-
-
-def breakdown_options(posts: pd.DataFrame) -> dict[str, str]:
-    """Columns the posts can be broken down by: option -> label shown."""
-    options = {c: c.capitalize() for c in ("country", "platform") if c in posts}
-    options |= {c: f"{c.removeprefix('group_')} (your column)" for c in posts
-                if str(c).startswith("group_")}
-    if "date" in posts and posts["date"].notna().any():
-        options |= {period: f"{label} (over time)" for period, label in PERIODS.items()}
-    return options
-
-
-def with_breakdown(posts: pd.DataFrame, choice: str) -> tuple[pd.DataFrame, str]:
-    """The posts with the breakdown column (periods made from the date) and its name."""
-    if choice in PERIODS:
-        return posts.assign(period=insights.period_labels(posts["date"], choice)), "period"
-    return posts, choice
 
 
 def test_caption(test: dict) -> None:
@@ -47,7 +30,7 @@ def tagger_note() -> None:
                  if taggers.get(kind) is not None]
         st.caption("Tags from taggers trained on your coded posts — " + " ".join(parts))
     else:
-        added = sum(len(t) for c in (state.get(cached.INSIGHT_TERMS) or {}).values()
+        added = sum(len(t) for c in (state.get(state.INSIGHT_TERMS) or {}).values()
                     for t in c.values())
         st.caption("Tags from the word lists (no coding needed; see *Word lists and coding* for "
                    "why a post got its tag)" + (f", with {added} words you added." if added
@@ -60,7 +43,8 @@ def overview(posts: pd.DataFrame, min_n: int) -> None:
     for column, kind, title in ((left, "domain", "Where the talk sits: domain"),
                                 (right, "theme", "What the post does: theme")):
         shares = cached.insight_shares(posts, kind, None, min_n)
-        column.plotly_chart(charts.tag_share_bars(shares, title), key=f"ins_{kind}_shares")
+        slides.chart(charts.tag_share_bars(shares, title), key=f"ins_{kind}_shares",
+                     where=column)
     st.caption("Domain: self (internalised shame, one's own condition), community (family, "
                "friends, peers, faith groups, society), professional (work, clinicians, care). "
                "Each bar: share of all posts with its Wilson 95% CI; its posts under the name.")
@@ -69,8 +53,8 @@ def overview(posts: pd.DataFrame, min_n: int) -> None:
         left, right = st.columns(2)
         for column, kind in ((left, "domain"), (right, "theme")):
             table = cached.insight_stigma_by_tag(posts, kind, min_n)
-            column.plotly_chart(charts.stigma_by_tag_bars(table, f"Flagged stigmatising by "
-                                                          f"{kind}"), key=f"ins_{kind}_stigma")
+            slides.chart(charts.stigma_by_tag_bars(table, f"Flagged stigmatising by {kind}"),
+                         key=f"ins_{kind}_stigma", where=column)
         st.caption("Share of each class's posts the model in use flags as stigmatising (raw, "
                    "not corrected for the model's errors; see Prevalence for corrected shares).")
     else:
@@ -81,7 +65,7 @@ def overview(posts: pd.DataFrame, min_n: int) -> None:
 
 def breakdown(posts: pd.DataFrame, min_n: int) -> None:
     """Domain and theme mix by platform, country, a column of yours or over time, tested."""
-    options = breakdown_options(posts)
+    options = insights.breakdown_options(posts)
     st.subheader("Break down by")
     st.caption("Breakdowns use only columns in your data (platform, country, or a column you "
                "mapped on the Data page, such as an age band you collected). Stigma Lens never "
@@ -91,15 +75,15 @@ def breakdown(posts: pd.DataFrame, min_n: int) -> None:
         return
     choice = st.selectbox("Break the mix down by", list(options), format_func=options.get,
                           key="ins_by")
-    frame, by = with_breakdown(posts, choice)
+    frame, by = insights.with_breakdown(posts, choice)
     label = PERIODS.get(choice, options[choice].split(" (")[0])
     for kind in ("domain", "theme"):
         shares = cached.insight_shares(frame, kind, by, min_n, choice in PERIODS)
         if choice in PERIODS:
-            st.plotly_chart(charts.trend_lines(shares, f"{kind.capitalize()} mix", choice),
+            slides.chart(charts.trend_lines(shares, f"{kind.capitalize()} mix", choice),
                             key=f"ins_{kind}_trend")
         else:
-            st.plotly_chart(charts.mix_bars(shares, f"{kind.capitalize()} mix by {label.lower()}",
+            slides.chart(charts.mix_bars(shares, f"{kind.capitalize()} mix by {label.lower()}",
                                             label), key=f"ins_{kind}_mix")
         test_caption(cached.insight_mix_test(frame, kind, by, min_n))
         with st.expander(f"{kind.capitalize()} shares by {label.lower()} (table)"):
@@ -123,7 +107,7 @@ def platforms(posts: pd.DataFrame, min_n: int) -> None:
         st.caption("Choose a model to compare how often each platform's posts are stigmatising.")
     for kind in ("domain", "theme"):
         shares = table[table["column"] == kind].drop(columns="column")
-        st.plotly_chart(charts.mix_bars(shares, f"{kind.capitalize()} mix by platform",
+        slides.chart(charts.mix_bars(shares, f"{kind.capitalize()} mix by platform",
                                         "Platform"), key=f"ins_platform_{kind}")
 
 
@@ -149,8 +133,7 @@ def segments(posts: pd.DataFrame, min_n: int) -> None:
     if state.presenter():
         st.caption("Presenter mode: example posts are hidden.")
         return
-    from stigma_core.segments import exemplars
-    examples = exemplars(posts["text"], found, n=3)
+    examples = cached.insight_exemplars(posts["text"], found, (found.k, len(found.labels)))
     with st.expander("Example posts nearest each segment's centre (personal details masked)"):
         for row in found.table.itertuples():
             st.markdown(f"**{row.name}** ({row.n:,} posts)")
@@ -164,7 +147,7 @@ def what_to_do(posts: pd.DataFrame, min_n: int) -> None:
     if gap.empty:
         st.info("No posts about mental health were found to compare.")
     else:
-        st.plotly_chart(charts.gap_bars(gap), key="ins_gap")
+        slides.chart(charts.gap_bars(gap), key="ins_gap")
         st.markdown("\n".join(f"- {line}" for line in insights.gap_sentences(gap)))
         st.dataframe(charts.gap_table(gap), hide_index=True, key="ins_gap_table",
                      column_config={"Gap (points)": st.column_config.NumberColumn(
@@ -176,14 +159,7 @@ def what_to_do(posts: pd.DataFrame, min_n: int) -> None:
         st.info("No help-seeking posts were found.")
         return
     questions = cached.insight_help_questions(asking, cached.insight_lexicon())
-    shown = pd.DataFrame({
-        "Question about": questions["name"], "Posts (n)": questions["n"],
-        "Share of help-seeking posts (95% CI)": [
-            charts.ci_text(v, lo, hi, percent=True) for v, lo, hi in
-            zip(questions["share"], questions["ci_low"], questions["ci_high"], strict=True)],
-    })
-    if not state.presenter():
-        shown["Examples (masked)"] = [" | ".join(e) for e in questions["examples"]]
+    shown = charts.help_question_table(questions, with_examples=not state.presenter())
     st.dataframe(shown, hide_index=True, key="ins_questions")
     st.caption(f"n = {len(asking):,} help-seeking posts, grouped by the question-topic word "
                "list (editable below). A topic many ask about and few answer is a gap a "
@@ -214,18 +190,18 @@ def add_words() -> None:
     weight = d.number_input("Weight", 0.5, 5.0, 1.5, 0.5, key="ins_add_weight")
     if st.button("Add to the word list", key="ins_add"):
         try:
-            added = insights.add_terms(state.get(cached.INSIGHT_TERMS) or {}, kind, label,
+            added = insights.add_terms(state.get(state.INSIGHT_TERMS) or {}, kind, label,
                                        words.split(","), weight)
         except CorpusError as err:
             st.error(str(err))
             return
-        state.put(cached.INSIGHT_TERMS, {k: v for k, v in added.items() if v})
+        state.put(state.INSIGHT_TERMS, {k: v for k, v in added.items() if v})
         st.rerun()
-    extra = state.get(cached.INSIGHT_TERMS)
+    extra = state.get(state.INSIGHT_TERMS)
     if extra:
         st.dataframe(insights.lexicon_table(extra), hide_index=True, key="ins_added_table")
         if st.button("Remove the words added this session", key="ins_clear"):
-            state.put(cached.INSIGHT_TERMS, {})
+            state.put(state.INSIGHT_TERMS, {})
             st.rerun()
 
 
@@ -278,10 +254,10 @@ def train_section() -> None:
             except (CorpusError, ModelError) as err:
                 st.error(str(err))
                 return
-            state.put(cached.INSIGHT_TAGGERS, trained)
-            state.put(cached.INSIGHT_SOURCE, "trained")  # use what was just trained
+            state.put(state.INSIGHT_TAGGERS, trained)
+            state.put(state.INSIGHT_SOURCE, "trained")  # use what was just trained
             st.rerun()
-    trained = state.get(cached.INSIGHT_TAGGERS)
+    trained = state.get(state.INSIGHT_TAGGERS)
     if not trained:
         return
     for kind in ("domain", "theme"):
@@ -290,7 +266,7 @@ def train_section() -> None:
             st.markdown(f"**{kind.capitalize()} tagger** — {model.cv_report_.words()}")
             st.dataframe(charts.tagger_table(model.cv_report_.per_class), hide_index=True,
                          key=f"ins_f1_{kind}")
-    st.radio("Tag the posts with", ["lexicon", "trained"], key=cached.INSIGHT_SOURCE,
+    st.radio("Tag the posts with", ["lexicon", "trained"], key=state.INSIGHT_SOURCE,
              format_func={"lexicon": "The word lists",
                           "trained": "The trained taggers (word lists where none)"}.get,
              horizontal=True, persist_state="session")

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, slides, state
+from dashboard.coding import start_coding
 from stigma_core import decision as decision_lib
 from stigma_core import persist
-from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
-from stigma_core.metrics import OperatingPoints, confusion_counts
+from stigma_core.metrics import confusion_counts
 from stigma_core.models import CHOICE_RULE, FAMILIES, TrainingRun
 
 GRIDS = {"paper": "The paper's grids (thorough, slow)", "fast": "Small grids (quick)"}
@@ -50,17 +50,8 @@ def uncoded(dataset: pd.DataFrame | None) -> None:
         return
     n = min(200, len(dataset))
     if st.button(f"Start coding {n} random posts of it", type="primary", key="lab_start_coding"):
-        from stigma_core.coding import sampling
-        store = cached.coding_store(database_url())
-        project = f"Coding {name}"[:200]
-        if project not in store.projects():
-            store.create_project(project)
-            store.add_raters(project, ["R1", "R2", "R3"])
-        store.add_posts(project, sampling.draw_random(dataset["text"], n, seed=0))
-        state.put(state.CODING_PROJECT, project)
-        state.flash(f"Project {project!r} holds {n} random posts for raters R1, R2 and R3 "
-                    "(add or rename raters under Set up).")
-        st.switch_page("pages/coding.py")
+        start_coding(f"Coding {name}", dataset["text"], n,
+                     "Their settled codes come back to Model lab as the training set.")
 
 
 def load_form() -> None:
@@ -106,7 +97,7 @@ def decision(run: TrainingRun) -> None:
     ratio = st.slider("One missed stigmatising post costs as much as this many wrongly "
                       "flagged posts", 1, 50, value=state.DEFAULTS[state.COST_RATIO],
                       key=state.COST_RATIO, persist_state="session")
-    threshold = OperatingPoints.from_scores(result.y_train, result.oof_proba).for_cost(ratio)
+    threshold = result.threshold_for_cost(ratio)
     chosen = decision_lib.describe(run.y_test, result.test_proba, threshold)
     positives, negatives = chosen.tp + chosen.fn, chosen.fp + chosen.tn
     a, b, c = st.columns(3)

@@ -6,11 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, slides, state
+from dashboard.coding import start_coding
 from stigma_core import geo, shift
 from stigma_core.coding import sampling
-from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
-from stigma_core.metrics import OperatingPoints
 from stigma_core.privacy import mask_series
 
 QUICK_FAMILY = "logistic_regression"
@@ -37,7 +36,7 @@ def quick_model() -> None:
     run = cached.train(dataset, (QUICK_FAMILY,), "fast", 0)
     result = run.results[QUICK_FAMILY]
     ratio = state.get(state.COST_RATIO, state.DEFAULTS[state.COST_RATIO])
-    threshold = OperatingPoints.from_scores(result.y_train, result.oof_proba).for_cost(ratio)
+    threshold = result.threshold_for_cost(ratio)
     bundle = cached.decided_bundle(run, QUICK_FAMILY, threshold, ratio,
                                    "quick default (not yet reviewed)",
                                    state.get(state.DATASET_NAME))
@@ -90,18 +89,8 @@ def similar(scored: pd.DataFrame, bundle: object) -> None:
                "interval that holds here.")
     if st.button(f"Start coding {SAMPLE_SIZE} random posts of this corpus",
                  key="prev_code_sample"):
-        store = cached.coding_store(database_url())
-        project = f"Prevalence check: {state.get(state.CORPUS_NAME)}"[:200]
-        if project not in store.projects():
-            store.create_project(project)
-            store.add_raters(project, ["R1", "R2", "R3"])
-        existing = store.posts(project)["text"]
-        store.add_posts(project, sampling.draw_random(scored["text"], SAMPLE_SIZE,
-                                                      exclude=existing))
-        state.put(state.CODING_PROJECT, project)
-        state.flash(f"Project {project!r} holds {SAMPLE_SIZE} random posts of the corpus for "
-                    "raters R1, R2 and R3; when they are coded, Prevalence uses them.")
-        st.switch_page("pages/coding.py")
+        start_coding(f"Prevalence check: {state.get(state.CORPUS_NAME)}", scored["text"],
+                     SAMPLE_SIZE, "When they are coded, Prevalence uses them.")
 
 
 def coded_overview(result: dict) -> None:
@@ -136,16 +125,8 @@ def coded_groups(scored: pd.DataFrame, result: dict) -> None:
         if rows.empty:
             continue
         st.markdown(f"**{title}, from the coded sample**")
-        st.dataframe(pd.DataFrame({
-            title.split()[-1].capitalize(): rows["group"],
-            "Posts (n)": rows["n"],
-            "Flagged by the model": rows["raw"].map(lambda v: f"{v:.1%}"),
-            "From the coded sample (95% CI)": [
-                charts.ci_text(v, lo, hi, percent=True) for v, lo, hi in
-                zip(rows["corrected"], rows["ci_low"], rows["ci_high"], strict=True)],
-            "Coded posts": rows["error_rates_from"].str.extract(r"n = (\d+)")[0],
-            "Note": rows["warning"],
-        }), hide_index=True)
+        st.dataframe(charts.coded_group_table(rows, title.split()[-1].capitalize()),
+                     hide_index=True)
 
 
 def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bool) -> None:

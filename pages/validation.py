@@ -7,7 +7,6 @@ import streamlit as st
 
 from dashboard import cached, charts, slides, state
 from stigma_core import validation
-from stigma_core.coding.store import database_url
 from stigma_core.errors import CorpusError, ModelError
 
 SAMPLE = "A sample batch"
@@ -39,7 +38,7 @@ def choose_batch() -> tuple[pd.DataFrame, str] | None:
 def coding_batch() -> tuple[pd.DataFrame, str] | None:
     """The codes of a project on the Coding page: one column per rater (blind codes) and one
     ``agree_<rater>`` column per rater's unblind reviews."""
-    store = cached.coding_store(database_url())
+    store = cached.current_coding_store()
     names = store.projects()
     if not names:
         st.info("No coding project yet: create one on the Coding page.")

@@ -979,6 +979,29 @@ def compare_groups(frame: pd.DataFrame, by: str = "platform", *,
                       tests)
 
 
+PERIODS = {"month": "Month", "week": "Week"}
+
+
+def breakdown_options(posts: pd.DataFrame) -> dict[str, str]:
+    """What the posts can be broken down by — only columns the user supplied (country,
+    platform, their own ``group_*`` columns) and, with dates, week or month: option -> label.
+    No trait of a person is ever inferred from text or names."""
+    options = {c: c.capitalize() for c in ("country", "platform") if c in posts}
+    options |= {c: f"{c.removeprefix('group_')} (your column)" for c in posts
+                if str(c).startswith("group_")}
+    if "date" in posts and posts["date"].notna().any():
+        options |= {period: f"{label} (over time)" for period, label in PERIODS.items()}
+    return options
+
+
+def with_breakdown(posts: pd.DataFrame, choice: str) -> tuple[pd.DataFrame, str]:
+    """The posts with the column to break down by (a period made from the date for "week"
+    or "month") and that column's name."""
+    if choice in PERIODS:
+        return posts.assign(period=period_labels(posts["date"], choice)), "period"
+    return posts, choice
+
+
 def period_labels(dates: pd.Series, freq: str = "month") -> pd.Series:
     """Each date's period as a sortable label: "2021-03" (month) or "2021-03-01" (the Monday
     of its week, for ``freq="week"``); missing dates stay missing."""

@@ -49,7 +49,13 @@ from stigma_core.features import (
     significant_features,
     welch_tests,
 )
-from stigma_core.metrics import METRIC_NAMES, Estimate, evaluate, threshold_for_recall
+from stigma_core.metrics import (
+    METRIC_NAMES,
+    Estimate,
+    OperatingPoints,
+    evaluate,
+    threshold_for_recall,
+)
 from stigma_core.parallel import worker_count
 from stigma_core.search import grid_search
 from stigma_core.text import TextPreprocessor, preprocess_many
@@ -260,6 +266,12 @@ class ModelResult:
     def oof_false_positives(self) -> int:
         """False alarms among the training posts' out-of-fold predictions at the threshold."""
         return int(((self.oof_proba >= self.threshold) & (self.y_train == 0)).sum())
+
+    def threshold_for_cost(self, fn_cost: float, fp_cost: float = 1.0) -> float:
+        """The threshold an advisory group's cost ratio picks, set on the out-of-fold scores
+        (so the test posts stay unseen and nothing is refitted)."""
+        return OperatingPoints.from_scores(self.y_train, self.oof_proba).for_cost(
+            fn_cost, fp_cost)
 
     @property
     def oof_auc(self) -> float:

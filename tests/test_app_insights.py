@@ -8,7 +8,7 @@ import re
 import pytest
 from app_support import figures, open_app, texts
 
-from dashboard import cached, state
+from dashboard import state
 from stigma_core import insights
 
 CI = re.compile(r"^\d+\.\d% \(\d+\.\d% to \d+\.\d%\)$")
@@ -152,7 +152,7 @@ def test_explain_a_post_and_add_words(opened: object) -> None:
     at.button(key="ins_add").click().run()
     try:
         assert not at.exception, [e.value for e in at.exception]
-        assert at.session_state[cached.INSIGHT_TERMS] == {
+        assert at.session_state[state.INSIGHT_TERMS] == {
             "theme": {"awareness": {"wild today": 1.5, "zorblax": 1.5}}}
         assert any(m.startswith("Theme: awareness") for m in texts(at.markdown))
         theme = next(f for f in figures(at) if f.layout.title.text.startswith("What the post"))
@@ -161,7 +161,7 @@ def test_explain_a_post_and_add_words(opened: object) -> None:
         assert any("with 2 words you added" in c for c in texts(at.caption))
     finally:
         at.button(key="ins_clear").click().run()
-    assert not at.session_state[cached.INSIGHT_TERMS]
+    assert not at.session_state[state.INSIGHT_TERMS]
 
 
 def test_trained_taggers_from_coded_posts_replace_the_word_lists() -> None:
@@ -171,14 +171,14 @@ def test_trained_taggers_from_coded_posts_replace_the_word_lists() -> None:
     assert at.selectbox(key="ins_theme_col").value == "theme"
     at.button(key="ins_train").click().run()
     assert not at.exception and not at.error, texts(at.error)
-    assert at.radio(key=cached.INSIGHT_SOURCE).value == "trained"
+    assert at.radio(key=state.INSIGHT_SOURCE).value == "trained"
     reports = [m for m in texts(at.markdown) if "tagger** — Cross-validated macro-F1" in m]
     assert len(reports) == 2 and all("over 800 coded posts, 5 folds" in m for m in reports)
     f1 = table_with(at, "F1 (95% CI)")
     assert set(f1["Class"]) <= set(insights.CLASS_NAMES.values()) and len(f1) >= 4
     assert any(c.startswith("Tags from taggers trained on your coded posts")
                for c in texts(at.caption))
-    at.radio(key=cached.INSIGHT_SOURCE).set_value("lexicon").run()
+    at.radio(key=state.INSIGHT_SOURCE).set_value("lexicon").run()
     assert any(c.startswith("Tags from the word lists") for c in texts(at.caption))
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stigma_core.coding.sampling import draw_random
 from stigma_core.coding.sampling import post_key as text_hash
 from stigma_core.coding.schema import (
     FIRST_REVIEW_SLOT,
@@ -63,6 +64,8 @@ DEFAULT_GUIDELINES = (
     "language); it goes to a third rater."
 )
 CODE_NAMES = {1: "stigmatising", 0: "not stigmatising", -1: "can't tell"}
+DEFAULT_RATERS = ("R1", "R2", "R3")
+"""Raters a project started in one click gets (renamed or added to under Set up)."""
 REVIEW_NAMES = {1: "agree with the model", 0: "disagree with the model"}
 
 
@@ -184,6 +187,11 @@ class CodingStore:
         with self._sessions.begin() as session:
             yield session
 
+    @property
+    def safe_url(self) -> str:
+        """The database URL as it may be shown: any password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def dispose(self) -> None:
         """Close the pooled connections (tests, and before a process forks)."""
         self.engine.dispose()
@@ -287,6 +295,26 @@ class CodingStore:
                 added += 1
         self.assign_pending(project)
         return added
+
+    def draw_into(self, project: str, texts: Sequence[str], n: int, *, seed: int = 0,
+                  raters: Sequence[str] = DEFAULT_RATERS) -> int:
+        """Add ``n`` posts drawn at random from ``texts`` (leaving out posts already in the
+        project) to ``project``, creating it with ``raters`` when it does not exist yet;
+        returns how many were added. The one-click way to start coding a corpus."""
+        if project not in self.projects():
+            self.create_project(project)
+            self.add_raters(project, raters)
+        drawn = draw_random(texts, n, seed=seed, exclude=self.posts(project)["text"])
+        return self.add_posts(project, drawn, drawn_by="random")
+
+    def random_sample(self, project: str, corpus_texts: Iterable[str]) -> pd.DataFrame:
+        """The project's settled posts that were drawn at random and are in the corpus
+        (``text``, ``label``): the only coded posts a prevalence estimate may rest on."""
+        corpus = {str(t).strip() for t in corpus_texts}
+        settled = self.training_set(project)
+        random = settled[(settled["drawn_by"] == "random")
+                         & settled["text"].str.strip().isin(corpus)]
+        return random[["text", "label"]].astype({"label": int}).reset_index(drop=True)
 
     def assign_pending(self, project: str) -> int:
         """Give every post its two blind coders (least-loaded raters first), and every post
@@ -463,10 +491,12 @@ class CodingStore:
         return settled.drop(columns=["post_id"])
 
     def status(self, project: str) -> dict[str, int]:
-        """How many posts are in each state ("agreement", "waiting for coders", ...)."""
+        """How many posts are in each state ("agreement", "waiting for coders", ...), plus
+        "posts", "settled" (with a final label), "verified" and "verifier disagreed"."""
         final = self.final_labels(project)
         counts = final["settled_by"].value_counts().to_dict()
         counts["posts"] = len(final)
+        counts["settled"] = int(final["label"].notna().sum())
         counts["verified"] = int((final["verification"] == "verified").sum())
         counts["verifier disagreed"] = int((final["verification"] == "verifier disagreed").sum())
         return {str(k): int(v) for k, v in counts.items()}
