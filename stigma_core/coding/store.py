@@ -477,7 +477,10 @@ class CodingStore:
         codes = self.codes(project)
         posts = self.posts(project)
         info = self.project(project)
-        rows = [_final_row(info, post, codes[codes["post_id"] == post.post_id])
+        by_post: dict[int, list] = {}  # one pass over the codes, not one filter per post
+        for code in codes.itertuples(index=False):
+            by_post.setdefault(code.post_id, []).append(code)
+        rows = [_final_row(info, post, by_post.get(post.post_id, []))
                 for post in posts.itertuples(index=False)]
         columns = ["post_id", "text", "drawn_by", "label", "settled_by", "coders",
                    "settled_at", "verification", "verifier"]
@@ -624,9 +627,9 @@ def _post_rows(
     return rows
 
 
-def _final_row(info: ProjectInfo, post: object, codes: pd.DataFrame) -> dict[str, object]:
-    """One post's final label and provenance from its codes."""
-    by_slot = {int(r.slot): r for r in codes.itertuples(index=False)}
+def _final_row(info: ProjectInfo, post: object, codes: list) -> dict[str, object]:
+    """One post's final label and provenance from its codes (rows of ``CodingStore.codes``)."""
+    by_slot = {int(r.slot): r for r in codes}
     primary = [int(by_slot[s].value) if s in by_slot else None for s in PRIMARY_SLOTS]
     third = int(by_slot[THIRD_SLOT].value) if THIRD_SLOT in by_slot else None
     label, how = settle(primary, third)
