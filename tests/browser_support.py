@@ -12,6 +12,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,3 +86,62 @@ def choose_fast_models(page: object) -> None:
         page.get_by_role("option", name=label).first.click()
     page.keyboard.press("Escape")
     page.get_by_text("Small grids (quick)").click()
+
+
+def require_chromium() -> None:
+    """Skip when Debian Chromium is missing; under CI=true that is a failure, never a skip."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        reason = f"Debian chromium not found at {CHROMIUM} (install it with `make browser`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@contextmanager
+def running_dashboard(log_name: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The dashboard on a free port (its log in tests/artifacts/``log_name``), its URL
+    yielded; always stopped afterwards."""
+    require_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = start_dashboard(port, ARTIFACTS / log_name, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(process, url)
+        yield url
+    finally:
+        stop(process)
+
+
+@contextmanager
+def chromium_browser() -> Iterator[object]:
+    """Debian Chromium, headless, driven by Playwright; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                         args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def settle(tab: object, timeout_ms: int = 60_000, pause_ms: int = 500) -> None:
+    """Wait until the script has finished its run, then ``pause_ms`` for the page to draw."""
+    from playwright.sync_api import expect
+
+    expect(tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+           ).to_be_attached(timeout=timeout_ms)
+    tab.wait_for_timeout(pause_ms)
+
+
+def go_to(tab: object, name: str, timeout_ms: int = 60_000) -> None:
+    """Open a page through the sidebar navigation (keeps the session)."""
+    from playwright.sync_api import expect
+
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    expect(tab.get_by_role("heading", name=name, exact=True)).to_be_visible()
+    settle(tab, timeout_ms)

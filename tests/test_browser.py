@@ -7,20 +7,16 @@ offline) -> Report (the HTML report downloads). Screenshots go to tests/artifact
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
+import browser_support as support
 import pytest
 from browser_support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     choose_fast_models,
-    free_port,
-    start_dashboard,
-    stop,
-    wait_healthy,
+    chromium_browser,
+    running_dashboard,
 )
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -36,50 +32,29 @@ expect.set_options(timeout=30_000)
 @pytest.fixture(scope="module")
 def dashboard_url() -> Iterator[str]:
     """The dashboard running on a free port; always stopped afterwards."""
-    if not CHROMIUM.exists():
-        reason = f"Debian chromium not found at {CHROMIUM} (install it with `make browser`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process = start_dashboard(port, ARTIFACTS / "streamlit.log")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(process, url)
+    with running_dashboard("streamlit.log") as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")
 def page(dashboard_url: str) -> Iterator[object]:
     """One Chromium page for the whole journey (the session state must carry over)."""
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                       accept_downloads=True)
         tab = context.new_page()
         tab.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield tab
-        finally:
-            browser.close()
-
-
-def settle(tab: object) -> None:
-    """Wait until the script has finished its run and the page has drawn."""
-    expect(tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-           ).to_be_attached(timeout=TIMEOUT_MS)
-    tab.wait_for_timeout(500)
+        yield tab
 
 
 def go_to(tab: object, name: str) -> None:
     """Open a page through the sidebar navigation (keeps the session)."""
-    tab.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
-    expect(tab.get_by_role("heading", name=name, exact=True)).to_be_visible()
-    settle(tab)
+    support.go_to(tab, name, TIMEOUT_MS)
+
+
+def settle(tab: object) -> None:
+    """Wait until the script has finished its run and the page has drawn."""
+    support.settle(tab, TIMEOUT_MS)
 
 
 def shot(tab: object, name: str) -> None:

@@ -8,22 +8,18 @@ The raters "read" each post on screen and code it as the synthetic sample's own 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import browser_support as support
 import pandas as pd
 import pytest
 from browser_support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     choose_fast_models,
-    free_port,
-    start_dashboard,
-    stop,
-    wait_healthy,
+    chromium_browser,
+    running_dashboard,
 )
 
 from stigma_core.privacy import mask_pii
@@ -52,33 +48,17 @@ def corpus(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        reason = f"Debian chromium not found at {CHROMIUM} (install it with `make browser`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    """The dashboard with a coding database of its own."""
     database = tmp_path_factory.mktemp("coding") / "coding.sqlite"
-    port = free_port()
-    process = start_dashboard(port, ARTIFACTS / "streamlit_coding.log",
-                              env={"STIGMA_CODING_DB": str(database), "DATABASE_URL": ""})
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(process, url)
+    with running_dashboard("streamlit_coding.log",
+                           env={"STIGMA_CODING_DB": str(database), "DATABASE_URL": ""}) as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 def new_tab(browser: object, url: str) -> object:
@@ -92,15 +72,11 @@ def new_tab(browser: object, url: str) -> object:
 
 
 def settle(tab: object) -> None:
-    expect(tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-           ).to_be_attached(timeout=TIMEOUT_MS)
-    tab.wait_for_timeout(300)
+    support.settle(tab, TIMEOUT_MS, pause_ms=300)
 
 
 def go_to(tab: object, name: str) -> None:
-    tab.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
-    expect(tab.get_by_role("heading", name=name, exact=True)).to_be_visible()
-    settle(tab)
+    support.go_to(tab, name, TIMEOUT_MS)
 
 
 def choose(tab: object, label: str, option: str) -> None:

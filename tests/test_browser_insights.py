@@ -5,18 +5,14 @@ tests/artifacts/ (7_insights_*.png) for a person to look at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
+import browser_support as support
 import pytest
 from browser_support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    free_port,
-    start_dashboard,
-    stop,
-    wait_healthy,
+    chromium_browser,
+    running_dashboard,
 )
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -30,43 +26,24 @@ expect.set_options(timeout=60_000)  # a first visit imports scikit-learn and clu
 @pytest.fixture(scope="module")
 def dashboard_url() -> Iterator[str]:
     """The dashboard on a free port of its own; always stopped afterwards."""
-    if not CHROMIUM.exists():
-        reason = f"Debian chromium not found at {CHROMIUM} (install it with `make browser`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process = start_dashboard(port, ARTIFACTS / "streamlit_insights.log")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(process, url)
+    with running_dashboard("streamlit_insights.log") as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")
 def page(dashboard_url: str) -> Iterator[object]:
     """One Chromium tab for both modes (the session carries over)."""
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         # tall: Streamlit scrolls inside its own pane, so a screenshot shows one viewport
         context = browser.new_context(viewport={"width": 1400, "height": 2600})
         tab = context.new_page()
         tab.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield tab
-        finally:
-            browser.close()
+        yield tab
 
 
 def settle(tab: object) -> None:
     """Wait until the script has finished its run and the page has drawn."""
-    expect(tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-           ).to_be_attached(timeout=TIMEOUT_MS)
-    tab.wait_for_timeout(800)
+    support.settle(tab, TIMEOUT_MS, pause_ms=800)
 
 
 def open_tab(tab: object, name: str) -> None:

@@ -12,19 +12,19 @@ Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import browser_support as support
 import pandas as pd
 import pytest
 from browser_support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    chromium_browser,
     free_port,
+    running_dashboard,
     start_dashboard,
     stop,
     wait_healthy,
@@ -44,23 +44,11 @@ QUICK_MODEL = "Train the quick demo model on the synthetic sample"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard on a free port, with its own folder for the tabs' model files."""
-    if not CHROMIUM.exists():
-        reason = f"Debian chromium not found at {CHROMIUM} (install it with `make browser`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tabs = tmp_path_factory.mktemp("tabs")
-    port = free_port()
-    process = start_dashboard(port, ARTIFACTS / "streamlit_privacy.log",
-                              env={"STIGMA_SESSION_DIR": str(tabs)})
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(process, url)
+    with running_dashboard("streamlit_privacy.log", env={"STIGMA_SESSION_DIR": str(tabs)}
+                           ) as url:
         first_visit(url)
         yield url
-    finally:
-        stop(process)
 
 
 def first_visit(url: str) -> None:
@@ -68,29 +56,19 @@ def first_visit(url: str) -> None:
     start at the very same moment as a fresh server's first one can run a page without
     app.py (Streamlit's old pages/ folder mode, see dashboard/__init__.py) until their next
     click; the concurrency test is about scoring, not that start-up race."""
-    with playwright_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=CHROMIUM_ARGS)
-        try:
-            tab = chromium.new_page()
-            tab.goto(url)
-            expect(tab.get_by_role("heading", name="In use: sample train.csv")).to_be_visible(
-                timeout=TIMEOUT_MS)
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        tab = chromium.new_page()
+        tab.goto(url)
+        expect(tab.get_by_role("heading", name="In use: sample train.csv")).to_be_visible(
+            timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[object]:
     """One Chromium; each test opens its own contexts (separate browsers, as far as the
     server can tell: no shared cookies or storage)."""
-    with playwright_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 def new_tab(browser: object) -> object:
@@ -103,9 +81,7 @@ def new_tab(browser: object) -> object:
 
 def settle(tab: object) -> None:
     """Wait until the script has finished its run and the page has drawn."""
-    expect(tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-           ).to_be_attached(timeout=TIMEOUT_MS)
-    tab.wait_for_timeout(500)
+    support.settle(tab, TIMEOUT_MS)
 
 
 def presenter_switch(tab: object) -> object:
@@ -267,25 +243,20 @@ def test_two_browsers_with_different_uploads_never_see_each_other(browser, serve
 
 def _score_in_own_browser(server: str, index: int) -> dict[str, object]:
     """One user: open Prevalence, train the quick model, wait for the scores."""
-    with playwright_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=CHROMIUM_ARGS)
-        try:
-            tab = chromium.new_page(viewport={"width": 1400, "height": 1000})
-            tab.set_default_timeout(TIMEOUT_MS * 2)
-            tab.goto(f"{server}/prevalence")
-            tab.get_by_role("button", name=QUICK_MODEL).click()
-            scored = tab.get_by_test_id("stMetric").filter(has_text="Posts scored")
-            expect(scored).to_be_visible(timeout=TIMEOUT_MS * 2)
-            settle(tab)
-            expect(tab.locator(".js-plotly-plot").first).to_be_visible(timeout=TIMEOUT_MS * 2)
-            result = {"posts": scored.inner_text(),
-                      "exceptions": tab.get_by_test_id("stException").count(),
-                      "plots": tab.locator(".js-plotly-plot").count()}
-            tab.screenshot(path=str(ARTIFACTS / f"8_concurrent_{index}.png"))
-            return result
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        tab = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        tab.set_default_timeout(TIMEOUT_MS * 2)
+        tab.goto(f"{server}/prevalence")
+        tab.get_by_role("button", name=QUICK_MODEL).click()
+        scored = tab.get_by_test_id("stMetric").filter(has_text="Posts scored")
+        expect(scored).to_be_visible(timeout=TIMEOUT_MS * 2)
+        settle(tab)
+        expect(tab.locator(".js-plotly-plot").first).to_be_visible(timeout=TIMEOUT_MS * 2)
+        result = {"posts": scored.inner_text(),
+                  "exceptions": tab.get_by_test_id("stException").count(),
+                  "plots": tab.locator(".js-plotly-plot").count()}
+        tab.screenshot(path=str(ARTIFACTS / f"8_concurrent_{index}.png"))
+        return result
 
 
 def test_three_browsers_scoring_at_once_all_get_their_result(server) -> None:
