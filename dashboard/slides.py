@@ -5,7 +5,7 @@ from static/), never a hand-written rasteriser. The presenter theme: large type,
 contrast on white, the Okabe-Ito colour-blind-safe palette for traces without their own
 colours, 16:9 at 1600 x 900, and the chart's n and CI note as a caption under it.
 
-``chart`` draws a figure and puts "PNG for slides" / "SVG for slides" buttons under it; the
+``chart`` draws a figure with a "For slides" menu under it (PNG and SVG downloads); the
 image is made only when a button is clicked (Streamlit calls the data function then), so
 drawing a page costs nothing extra.
 """
@@ -71,9 +71,10 @@ def chart(figure: go.Figure, *, key: str, caption: str | None = None, where: obj
           **kwargs: object) -> None:
     """``st.plotly_chart`` plus download buttons for the slide version, PNG and SVG."""
     where.plotly_chart(figure, key=key, **kwargs)
-    left, right, _ = where.columns([1, 1, 4])
-    for column, fmt in zip((left, right), FORMATS, strict=False):
-        column.download_button(
-            f"{fmt.upper()} for slides", data=lambda fmt=fmt: image_bytes(figure, fmt, caption),
-            file_name=f"{key}.{fmt}", mime=FORMATS[fmt], key=f"{key}_{fmt}", on_click="ignore",
-            icon=":material/download:")
+    with where.popover("For slides", icon=":material/download:"):
+        for fmt in FORMATS:
+            st.download_button(
+                f"{fmt.upper()} for slides",
+                data=lambda fmt=fmt: image_bytes(figure, fmt, caption),
+                file_name=f"{key}.{fmt}", mime=FORMATS[fmt], key=f"{key}_{fmt}",
+                on_click="ignore")

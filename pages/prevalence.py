@@ -8,7 +8,6 @@ import streamlit as st
 from dashboard import cached, charts, slides, state
 from dashboard.coding import start_coding
 from stigma_core import geo, shift
-from stigma_core.coding import sampling
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.privacy import mask_series
 
@@ -50,9 +49,6 @@ def error_source(scored: pd.DataFrame) -> dict | None:
     (prediction-powered, valid for any corpus) or the model's own; returns the coded-sample
     result, or None when the model's own rates are used (with the similarity check)."""
     bundle = state.get(state.MODEL)
-    if shift.is_synthetic_sample(bundle):
-        st.warning("This model was trained on the synthetic sample posts, not on real text: "
-                   "use it to try the dashboard, not to measure real posts.")
     samples = cached.coded_samples(scored["text"])
     options = [CARD_SOURCE] + [f"{CODED_PREFIX}{name} ({len(frame)} coded posts)"
                                for name, frame in samples.items()]
@@ -62,6 +58,9 @@ def error_source(scored: pd.DataFrame) -> dict | None:
     if choice == CARD_SOURCE:
         similar(scored, bundle)
         return None
+    if shift.is_synthetic_sample(bundle):
+        st.warning("This model was trained on the synthetic sample posts, not on real text: "
+                   "use it to try the dashboard, not to measure real posts.")
     name = list(samples)[options.index(choice) - 1]
     try:
         result = cached.coded_prevalence(state.get(state.MODEL_ID), scored, samples[name],
@@ -82,11 +81,12 @@ def similar(scored: pd.DataFrame, bundle: object) -> None:
                    f"{found['n_corpus']:,} corpus and {found['n_training']:,} training posts).")
     if not (found["warning"] or found["verdict"] != "alike"):
         return
-    st.warning(f"{found['warning'] or found['detail']} The corrected share below uses error "
-               "rates measured on the model's training data, and they only carry over to posts "
-               f"like those. Code {SAMPLE_SIZE} random posts of this corpus (about "
-               f"{sampling.coding_minutes(SAMPLE_SIZE)} minutes for two raters) for an "
-               "interval that holds here.")
+    if found["synthetic_sample"]:  # its warning already says what to do instead
+        st.warning(found["warning"])
+    else:
+        st.warning(f"{found['detail']} The corrected share below uses error rates measured on "
+                   "the model's training data, and they only carry over to posts like those. "
+                   f"{shift.coding_advice(SAMPLE_SIZE)}")
     if st.button(f"Start coding {SAMPLE_SIZE} random posts of this corpus",
                  key="prev_code_sample"):
         start_coding(f"Prevalence check: {state.get(state.CORPUS_NAME)}", scored["text"],
