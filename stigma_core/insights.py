@@ -336,6 +336,7 @@ class _Matcher:
     fallback: str
     negation: bool
     trie: dict
+    fast: dict  # the same trie, each phrase's end holding ((class index, weight), ...) only
 
 
 _END = ""  # no token is empty, so this key cannot clash with a word
@@ -354,7 +355,14 @@ def _compile(kind: str, frozen: tuple) -> _Matcher:
             for token in tokens:
                 node = node.setdefault(token, {})
             node.setdefault(_END, []).append(_Entry(index, weight, term))
-    return _Matcher(labels, FALLBACK[kind], NEGATION_APPLIES[kind], trie)
+    return _Matcher(labels, FALLBACK[kind], NEGATION_APPLIES[kind], trie, _fast_trie(trie))
+
+
+def _fast_trie(node: dict) -> dict:
+    """A copy of a trie whose phrase ends hold plain ``(class index, weight)`` pairs, in the
+    entries' order (so scores add up in the same order, to the same floats)."""
+    return {key: (tuple((e.label, e.weight) for e in child) if key == _END
+                  else _fast_trie(child)) for key, child in node.items()}
 
 
 def _matcher(kind: str, lexicon: Mapping[str, Mapping[str, float]] | None) -> _Matcher:
@@ -439,12 +447,46 @@ def _decide(scores: Sequence[float], matcher: _Matcher) -> str:
     return best if best_score >= MIN_SCORE else matcher.fallback
 
 
+def _fast_tag(tokens: list[str], matcher: _Matcher) -> str:
+    """``_decide(_token_scores(tokens, matcher), matcher)`` — the same tag from the same sums in
+    the same order — without building match tuples: only tokens that start a lexicon entry
+    are visited (one C-level pass finds them), and a post with none is the fallback at once.
+    ``tests/test_insights.py`` checks it equals the plain path on every sample post."""
+    trie = matcher.fast
+    starts = [i for i, token in enumerate(tokens) if token in trie]
+    if not starts:
+        return matcher.fallback
+    scores = [0.0] * len(matcher.labels)
+    n, free, negation = len(tokens), 0, matcher.negation
+    for i in starts:
+        if i < free:  # inside a phrase already matched (leftmost-longest)
+            continue
+        node = trie[tokens[i]]
+        longest, end, j = node.get(_END), i + 1, i + 1
+        while j < n:
+            node = node.get(tokens[j])
+            if node is None:
+                break
+            j += 1
+            found = node.get(_END)
+            if found is not None:
+                longest, end = found, j
+        if longest is None:
+            continue
+        free = end
+        if negation and _negated(tokens, i):
+            continue
+        for label, weight in longest:
+            scores[label] += weight
+    return _decide(scores, matcher)
+
+
 def _tag_one(text: object, matcher: _Matcher) -> str:
     if not isinstance(text, str):
         if text is None or (isinstance(text, float) and math.isnan(text)):
             return matcher.fallback
         text = str(text)
-    return _decide(_scores(text, matcher), matcher)
+    return _fast_tag(tokenize(text), matcher)
 
 
 def _tag_distinct(texts: Iterable[object], function: Any) -> np.ndarray:
@@ -774,7 +816,7 @@ def tag_frame(texts: Iterable[object], *,
         for position, text in enumerate(uniques):
             tokens = tokenize(text if isinstance(text, str) else str(text))
             for column, matcher in zip(columns, matchers, strict=True):
-                column[position] = _decide(_token_scores(tokens, matcher), matcher)
+                column[position] = _fast_tag(tokens, matcher)
         for column, matcher, kind in zip(columns, matchers, kinds, strict=True):
             column[-1] = matcher.fallback  # code -1: a missing text
             out[kind] = column[codes].astype(str)

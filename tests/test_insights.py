@@ -384,3 +384,65 @@ def test_lexicon_macro_f1_on_the_sample_corpus_template_labels(sample_corpus_tru
     # these are optimistic for real posts (the hand-written examples above are the fairer check)
     assert domain_f1 >= 0.82, domain_f1
     assert theme_f1 >= 0.92, theme_f1
+
+
+# --- the fast matcher gives exactly the tags of the plain one ---------------------------------
+
+
+def _reference_tag(text: object, kind: str, lexicon: dict | None = None) -> str:
+    """The matcher as first written (every match collected as a tuple, then summed), kept here
+    verbatim as the yardstick for ``insights._fast_tag``."""
+    matcher = insights._matcher(kind, lexicon)
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return matcher.fallback
+    tokens = insights.tokenize(str(text))
+    found, i, n = [], 0, len(tokens)
+    while i < n:
+        node = matcher.trie.get(tokens[i])
+        if node is None:
+            i += 1
+            continue
+        longest, end, j = node.get(""), i + 1, i + 1
+        while j < n:
+            node = node.get(tokens[j])
+            if node is None:
+                break
+            j += 1
+            if "" in node:
+                longest, end = node[""], j
+        if longest is None:
+            i += 1
+            continue
+        negated = matcher.negation and insights._negated(tokens, i)
+        found.extend((entry, negated) for entry in longest)
+        i = end
+    scores = [0.0] * len(matcher.labels)
+    for entry, negated in found:
+        if not negated:
+            scores[entry.label] += entry.weight
+    return insights._decide(scores, matcher)
+
+
+EDGE_POSTS = [
+    None, float("nan"), "", "   ", "?", "not stigma", "I'm not looking for advice, any advice?",
+    "my therapist my therapist therapist", "I\u2019m a burden. Not! a burden", "no, stigma",
+    "does anyone know does anyone", "#endthestigma #EndTheStigma", "a a a a crazy the crazy",
+    "I have depression and my mum says I have anxiety", "dont never stigma awareness",
+    "I can't afford therapy and my insurance won't pay",
+]
+
+
+@pytest.mark.parametrize("kind", ["domain", "theme", "help_topic"])
+def test_fast_tagging_equals_the_plain_matcher_on_every_sample_post(kind: str) -> None:
+    texts = [t for name in ("corpus.csv", "train.csv", "validation_batch_1.csv",
+                            "validation_batch_2.csv")
+             for t in pd.read_csv(REPO / "sample_data" / name, keep_default_na=False)["text"]]
+    texts += EDGE_POSTS
+    expected = [_reference_tag(t, kind) for t in texts]
+    assert insights.tag(texts, kind).tolist() == expected
+    assert len(set(expected)) == len(insights.CLASSES[kind])  # every class occurs: a real check
+    if kind != "help_topic":
+        assert insights.tag_frame(texts)[kind].tolist() == expected
+    edited = insights.add_terms(None, kind, insights.PRIORITY[kind][-1], ["post", "people"], 1.0)
+    assert insights.tag(texts, kind, edited[kind]).tolist() == [
+        _reference_tag(t, kind, edited[kind]) for t in texts]
