@@ -26,7 +26,12 @@ MAP_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False}
 WORLD_SHAPES = Path(__file__).resolve().parents[1] / "static" / "world_110m.json"
 CLASS_NAMES = {1: "Stigmatising", 0: "Other"}
 CLASS_COLOURS = {"Stigmatising": "#c0392b", "Other": "#3b6ea5"}
-MODEL_COLOURS = pcolors.qualitative.D3
+# Okabe-Ito: told apart with every common colour-vision deficiency (D3's red and green are not)
+MODEL_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000",
+                 "#F0E442"]
+# Sequential scale for shares on maps: viridis runs dark to light in every colour vision and
+# never passes through grey, which marks countries with too few posts (Reds' pale end did).
+SHARE_SCALE = "Viridis_r"
 GREY = "#c8c8c8"
 COLUMN_METRES = 5_000_000  # height of a 100% column on the pydeck map
 FEATURE_UNITS = {
@@ -214,7 +219,8 @@ def choropleth(countries: pd.DataFrame, min_n: int) -> go.Figure:
     ))
     fig.add_trace(go.Choropleth(
         locations=shown["iso3"], z=shown["estimate"] * 100, text=shown["hover"],
-        hoverinfo="text", colorscale="Reds", zmin=0, zmax=max(shown["estimate"].max() * 100, 1),
+        hoverinfo="text", colorscale=SHARE_SCALE, zmin=0,
+        zmax=max(shown["estimate"].max() * 100, 1),
         colorbar={"title": {"text": "Stigmatising<br>posts (%)"}},
     ))
     n = int(countries["n"].sum())
@@ -286,15 +292,23 @@ def country_outlines() -> list[dict]:
     return polygons
 
 
+def _share_rgb(share: float, top: float) -> list[int]:
+    """The choropleth's colour (SHARE_SCALE, 0 to ``top``) for a share, as RGBA for pydeck."""
+    colour = pcolors.sample_colorscale(SHARE_SCALE, [min(share / top, 1.0)],
+                                       colortype="tuple")[0]
+    return [round(c * 255) for c in colour] + [230]
+
+
 def column_map(countries: pd.DataFrame) -> pdk.Deck:
     """pydeck column map on offline country shapes: height and colour = prevalence, a label
     with the share above each column; grey = too few posts. A narrow field of view keeps the
     columns upright wherever they stand (less perspective lean at the map's edges)."""
     data = countries.dropna(subset=["lat", "lon"]).copy()
     share = data["estimate"].fillna(0).clip(0, 1)
+    top = max(float(share[~data["too_few"]].max() if (~data["too_few"]).any() else 0), 0.01)
     data["height"] = np.where(data["too_few"], 0.02, share) * COLUMN_METRES
     data["colour"] = [
-        [200, 200, 200, 200] if few else [192, 57, 43, int(110 + 145 * s)]
+        [200, 200, 200, 200] if few else _share_rgb(s, top)
         for few, s in zip(data["too_few"], share, strict=True)
     ]
     data["label"] = [f"{name} {s:.0%}" if not few else "" for name, s, few in
@@ -412,10 +426,10 @@ def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
 
 # --- Insights: domain and theme shares, mixes, trends, segments -------------------------------
 
-TAG_COLOURS = {
-    "self": "#8e44ad", "community": "#d35400", "professional": "#16a085", "none": GREY,
-    "awareness": "#2980b9", "actionable": "#27ae60", "help_seeking": "#c0392b",
-    "personal_story": "#f39c12", "other": GREY, "stigmatising": CLASS_COLOURS["Stigmatising"],
+TAG_COLOURS = {  # Okabe-Ito (colour-blind safe); grey for "none" and "other"
+    "self": "#E69F00", "community": "#0072B2", "professional": "#009E73", "none": GREY,
+    "awareness": "#56B4E9", "actionable": "#009E73", "help_seeking": "#D55E00",
+    "personal_story": "#CC79A7", "other": GREY, "stigmatising": CLASS_COLOURS["Stigmatising"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import pandas as pd
@@ -10,6 +11,8 @@ import streamlit as st
 from dashboard import cached, report, state
 from stigma_core import export
 from stigma_core.errors import CorpusError, ModelError
+
+REPORT_SECONDS = "rep_build_seconds"
 
 
 def scored_or_none() -> pd.DataFrame | None:
@@ -27,11 +30,14 @@ def scored_or_none() -> pd.DataFrame | None:
 
 def build_report(scored: pd.DataFrame | None, title: str, min_n: int) -> None:
     """Render the report from the session's results and keep it for the download button."""
-    with st.spinner("Building the report…"):
-        html = export.render_report_html(
+    started = time.perf_counter()
+    with st.spinner("Building the report (the figures are drawn by the browser engine: a few "
+                    "seconds)…"):
+        html = report.render_html(
             report.sections(scored, min_n), title=title, created=datetime.now(),
             presenter_mode=state.presenter(), privacy_mode=state.privacy())
     state.put(state.REPORT, html)
+    state.put(REPORT_SECONDS, time.perf_counter() - started)
 
 
 def downloads(scored: pd.DataFrame) -> None:
@@ -47,8 +53,10 @@ def downloads(scored: pd.DataFrame) -> None:
 
 
 st.title("Report")
-st.write("Download one self-contained HTML report of this analysis — figures, tables, the model "
-         "card and the trade-off chosen — and the scored posts as CSV or Parquet.")
+st.write("Download one self-contained HTML report of this analysis — a one-page summary, then "
+         "figures, tables, the model card and the trade-off chosen and who chose it — and the "
+         "scored posts as CSV or Parquet. The report opens offline in any browser and prints "
+         "to PDF on A4 or Letter (the browser's Print, then Save as PDF).")
 if state.presenter():
     st.caption("Presenter mode is on: the report and the downloads leave out every raw post and "
                "profile (location, bio, author).")
@@ -62,7 +70,8 @@ if st.button("Build the report", type="primary", key="rep_build"):
     build_report(posts, report_title, minimum)
 built = state.get(state.REPORT)
 if built:
-    st.success(f"Report ready ({len(built) / 1e6:.1f} MB, opens offline in any browser).")
+    st.success(f"Report ready ({len(built.encode()) / 1e6:.2f} MB, built in "
+               f"{state.get(REPORT_SECONDS, 0):.1f} s; opens offline in any browser).")
     st.download_button("Download the HTML report", built, file_name="stigma_lens_report.html",
                        mime="text/html", key="rep_download", type="primary")
 if posts is not None:
