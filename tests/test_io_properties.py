@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -125,3 +126,34 @@ def test_masking_leaves_no_personal_detail_and_is_idempotent(text: str) -> None:
 @given(st.text(max_size=200))
 def test_preprocess_never_raises_and_returns_text(text: str) -> None:
     assert isinstance(preprocess(text), str)
+
+
+@FAST
+@given(st.lists(st.one_of(st.text(TEXT_CHARS, max_size=12),
+                          st.sampled_from([" a", "a\n", "\u00a0a", "a\u3000", "\u2003", ""])),
+                min_size=1, max_size=8))
+def test_posts_are_trimmed_as_str_strip_does(posts: list[str]) -> None:
+    """Loading trims posts exactly as ``str.strip`` (Unicode white space, both ends), also on
+    the path that skips the copy when no post needs trimming."""
+    from stigma_core.io.canonical import _trimmed
+
+    for dtype in ("str", object):
+        values = pd.Series(posts, dtype=dtype)
+        assert _trimmed(values).tolist() == [p.strip() for p in posts]
+
+
+@FAST
+@given(st.lists(st.integers(0, 6), max_size=40))
+def test_repeated_hashes_are_found_as_pandas_duplicated_finds_them(values: list[int]) -> None:
+    """The sort-based duplicate finder (used instead of a hash table to keep the memory of
+    loading millions of rows down) agrees with ``Series.duplicated`` and points each repeat
+    at the first row with its hash."""
+    from stigma_core.io.canonical import _repeats
+
+    hashes = np.array(values, dtype=np.uint64)
+    candidate, first = _repeats(hashes)
+    assert candidate.tolist() == pd.Series(values, dtype="uint64").duplicated().tolist()
+    if first is None:
+        assert not candidate.any()
+    else:
+        assert first.tolist() == [values.index(v) for v in values]
