@@ -120,9 +120,12 @@ def _progress_bar(text: str) -> tuple[DeltaGenerator, Progress]:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def train(dataset: pd.DataFrame, families: tuple[str, ...], grid: str, seed: int
           ) -> TrainingRun:
-    """Train and compare the chosen families with a progress bar (one shared, read-only run)."""
+    """Train and compare the chosen families with a progress bar that counts the fits and the
+    time left ("Fit 37 of 540 — about 1 min 20 s left"; one shared, read-only run)."""
+    from dashboard.progress import Countdown
     from stigma_core import models
-    bar, progress = _progress_bar("Starting…")
+    bar, _ = _progress_bar("Starting…")
+    progress = Countdown().callback(bar.progress)
     run = models.train_models(dataset, list(families), grid=grid, seed=seed, progress=progress)
     bar.empty()
     return run

@@ -52,7 +52,7 @@ TOP_POSTS = 20
 TOP_COUNTRIES = 5
 MAX_ROWS = 60
 FIGURE_WIDTH = 720  # CSS pixels: the text width of an A4 or Letter page at 12-14 mm margins
-FIGURE_MAX_HEIGHT = 420
+FIGURE_MAX_HEIGHT = 380
 CLOUD_COLOURS = 48
 # Column names of library tables, in words (anything else: "snake_case" -> "Snake case").
 HUMAN_NAMES = {
@@ -482,12 +482,13 @@ def prevalence_section(scored: pd.DataFrame, min_n: int) -> ReportSection:
             words = ", ".join(f"{w} ({c:,})" for w, c in top_words(texts))
             images.append((small_png(image), f"Word cloud: {name.lower()} posts (n = "
                            f"{len(texts):,}). Commonest words: {words}."))
-    top = scored.nlargest(TOP_POSTS, "stigma_probability")
-    columns = [c for c in ("id", "text", "country", "platform", "stigma_probability")
-               if c in top]
-    posts = state.visible_posts(top[columns]).assign(
-        stigma_probability=lambda f: f["stigma_probability"].map(lambda p: f"{p:.2f}"))
-    tables.append((posts, f"The {TOP_POSTS} highest-scoring posts"))
+    if not state.presenter():  # without their text, the top posts say nothing
+        top = scored.nlargest(TOP_POSTS, "stigma_probability")
+        columns = [c for c in ("id", "text", "country", "platform", "stigma_probability")
+                   if c in top]
+        posts = state.visible_posts(top[columns]).assign(
+            stigma_probability=lambda f: f["stigma_probability"].map(lambda p: f"{p:.2f}"))
+        tables.append((posts, f"The {TOP_POSTS} highest-scoring posts"))
     summary = _prevalence_words(overall.iloc[0])
     return ReportSection("Prevalence", summary, figures=figures, tables=tables, images=images)
 
@@ -561,6 +562,7 @@ border-bottom:1px solid var(--rule)}
 .notice{background:#fff4d6;border-left:4px solid #b7791f;padding:.4rem .7rem}
 .summary p{font-size:1.05rem}.summary p:first-of-type{font-size:1.25rem;font-weight:600}
 figure{margin:.8rem 0}
+p{orphans:3;widows:3}
 figcaption{font-weight:600;margin-bottom:.3rem;font-size:.9rem}
 figure.chart img,figure.image img{display:block;width:100%;max-width:720px;height:auto}
 figure.image img{max-width:520px}
