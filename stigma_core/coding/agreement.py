@@ -8,6 +8,10 @@ reading, so an advisory group can judge "0.74" without a textbook:
 * Cohen's kappa (pairs) and Fleiss' kappa (all raters) — Landis & Koch (1977) bands;
 * Krippendorff's alpha (nominal; any number of raters, missing codes allowed) — Krippendorff's
   own rule: >= 0.800 reliable, >= 0.667 tentative conclusions only, below that unreliable.
+
+``scheme_agreement`` gives Krippendorff's alpha per coding scheme — the stigma code and, where
+a project asks for them, the domain and theme each post was given (``domain`` / ``theme``
+columns of the codes; empty choices left out like "can't tell").
 """
 
 from __future__ import annotations
@@ -141,3 +145,49 @@ def overall_agreement(codes: pd.DataFrame, n_boot: int = 500, seed: int = 0) -> 
 def cant_tell_count(codes: pd.DataFrame) -> int:
     """How many blind codes were "can't tell" (left out of every statistic above)."""
     return int(((codes["value"] == -1) & codes["role"].isin(BLIND_ROLES)).sum())
+
+
+def scheme_matrix(codes: pd.DataFrame, scheme: str) -> pd.DataFrame:
+    """Posts x raters of one scheme's blind choices as class numbers (NaN where none): the
+    stigma code's 1/0, or the index of the domain/theme class in ``schema.SCHEMES``."""
+    from stigma_core.coding.schema import SCHEMES
+
+    if scheme == "stigma":
+        return code_matrix(codes)
+    if scheme not in SCHEMES:
+        raise ValueError(f"Unknown coding scheme {scheme!r}.")
+    if scheme not in codes.columns:
+        return pd.DataFrame()
+    index = {c: float(i) for i, c in enumerate(SCHEMES[scheme])}
+    blind = codes[codes["role"].isin(BLIND_ROLES)].assign(
+        _class=lambda d: d[scheme].map(index))
+    blind = blind[blind["_class"].notna()]
+    return blind.pivot_table(index="post_id", columns="rater", values="_class", aggfunc="first")
+
+
+def scheme_agreement(codes: pd.DataFrame, schemes: tuple[str, ...] = ("stigma",),
+                     n_boot: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Krippendorff's alpha (nominal) per scheme over every definite blind choice, with a 95%
+    bootstrap CI over posts (each scheme its own seeded draws), the percent of those posts on
+    which every choice agreed, and a plain reading.
+
+    Columns: scheme, n (posts with two or more choices), value, ci_low, ci_high,
+    percent_agreement, reading.
+    """
+    rows = []
+    for scheme in schemes:
+        matrix = scheme_matrix(codes, scheme)
+        data = matrix.to_numpy(float).T if matrix.size else np.empty((0, 0))
+        rng = np.random.default_rng(seed)
+        alpha = _alpha(data) if data.size else float("nan")
+        boot = [_alpha(data[:, rng.integers(0, data.shape[1], data.shape[1])])
+                for _ in range(n_boot)] if np.isfinite(alpha) else []
+        paired = (~np.isnan(data)).sum(axis=0) >= 2 if data.size else np.zeros(0, bool)
+        agree = [len(set(col[~np.isnan(col)])) == 1 for col in data.T[paired]]
+        low, high = _percentile_ci(boot)
+        rows.append({"scheme": scheme, "n": int(paired.sum()), "value": alpha,
+                     "ci_low": low, "ci_high": high,
+                     "percent_agreement": 100 * float(np.mean(agree)) if agree else float("nan"),
+                     "reading": alpha_words(alpha, int(paired.sum()))})
+    return pd.DataFrame(rows, columns=["scheme", "n", "value", "ci_low", "ci_high",
+                                       "percent_agreement", "reading"])

@@ -8,6 +8,10 @@ model's call — so two processes that both notice a disagreement cannot both ad
 rater. ``(post, rater)`` is unique too: nobody codes a post twice or reviews the model's call
 on a post they will code blind.
 
+A project may also ask for each post's domain and theme (``Project.extra_schemes``); those
+codes sit beside the stigma code in the same ``Code`` row (NULL where the project does not ask
+for them, or the rater said "can't tell"), so one click stores all of a rater's codes at once.
+
 The schema is created and upgraded by Alembic migrations (``coding/migrations``), never by
 ``metadata.create_all``, so a database made by an older version upgrades in place.
 """
@@ -35,6 +39,12 @@ FIRST_REVIEW_SLOT = 10
 ROLES = ("primary", "third", "verifier", "review")
 DRAWN_BY = ("random", "active", "imported")
 CODE_VALUES = (1, 0, -1)  # stigmatising, not, can't tell (reviews: 1 agree, 0 disagree)
+SCHEMES = {
+    "domain": ("self", "community", "professional", "none"),
+    "theme": ("awareness", "actionable", "help_seeking", "personal_story", "other"),
+}
+"""The extra codes a project may ask raters for beside the stigma code (the classes of
+``stigma_core.insights``): where the talk sits, and what the post does."""
 
 
 def utcnow() -> datetime:
@@ -56,6 +66,8 @@ class Project(Base):
     verify_share: Mapped[float] = mapped_column(Float, default=0.2)
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "domain,theme", "domain", … or "" (stigma only: every project made before 0002)
+    extra_schemes: Mapped[str] = mapped_column(String(100), default="")
 
 
 class Rater(Base):
@@ -102,11 +114,19 @@ class Assignment(Base):
 
 class Code(Base):
     __tablename__ = "coding_codes"
-    __table_args__ = (CheckConstraint("value IN (1, 0, -1)", name="value_known"),)
+    __table_args__ = (
+        CheckConstraint("value IN (1, 0, -1)", name="value_known"),
+        CheckConstraint("domain IS NULL OR domain IN ('self', 'community', 'professional', "
+                        "'none')", name="domain_known"),
+        CheckConstraint("theme IS NULL OR theme IN ('awareness', 'actionable', 'help_seeking', "
+                        "'personal_story', 'other')", name="theme_known"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("coding_assignments.id", ondelete="CASCADE"), unique=True)
     value: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
+    domain: Mapped[str | None] = mapped_column(String(20), nullable=True)  # see SCHEMES
+    theme: Mapped[str | None] = mapped_column(String(20), nullable=True)
     coded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

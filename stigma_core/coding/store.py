@@ -9,6 +9,13 @@ blind; a disagreement (or a "can't tell") goes to a third rater, whose code sett
 seeded random 20% of settled posts goes to a verifier. Every final label keeps who coded it,
 when, and how it was settled.
 
+A project may also ask for each post's **domain** (self / community / professional / none)
+and **theme** (awareness / actionable / help_seeking / personal_story / other) — its
+``schemes``. Each is settled like the stigma code, from the same raters: the two blind coders'
+agreement, else the third rater's choice; a disagreement in any scheme brings in the third
+rater. A project that asks only for the stigma code (every project made before these schemes
+existed) works exactly as before.
+
 Why several raters can code at once without losing work: each code is written to the rater's
 own assignment row, and the step that reacts to a new code (adding a third rater or a
 verifier) runs in the same transaction with the post's row locked (``SELECT ... FOR UPDATE`` on
@@ -38,6 +45,7 @@ from stigma_core.coding.sampling import post_key as text_hash
 from stigma_core.coding.schema import (
     FIRST_REVIEW_SLOT,
     PRIMARY_SLOTS,
+    SCHEMES,
     THIRD_SLOT,
     VERIFIER_SLOT,
     Assignment,
@@ -132,6 +140,13 @@ class ProjectInfo:
     raters_per_post: int
     verify_share: float
     seed: int
+    schemes: tuple[str, ...] = ("stigma",)
+    """What raters code: always "stigma", then "domain" and/or "theme" when asked for."""
+
+    @property
+    def extra_schemes(self) -> tuple[str, ...]:
+        """The schemes beside the stigma code ("domain", "theme"), in that order."""
+        return self.schemes[1:]
 
 
 @dataclass(frozen=True)
@@ -173,6 +188,25 @@ def settle(primary: Sequence[int | None], third: int | None) -> tuple[int | None
     return third, "third rater"
 
 
+def extra_schemes(schemes: Iterable[str] | None) -> tuple[str, ...]:
+    """The known extra schemes among ``schemes`` in their fixed order ("domain", "theme");
+    "stigma" is always coded and may be named or not. CodingError names an unknown one."""
+    wanted = {str(s).strip().lower() for s in (schemes or ()) if str(s).strip()}
+    unknown = sorted(wanted - set(SCHEMES) - {"stigma"})
+    if unknown:
+        raise CodingError(f"Unknown coding scheme {unknown[0]!r}: a project codes stigma, and "
+                          f"may also code {' and '.join(SCHEMES)}.")
+    return tuple(s for s in SCHEMES if s in wanted)
+
+
+def _scheme_value(value: int | None, choice: str | None) -> str | int | None:
+    """A coder's answer in one extra scheme, in ``settle``'s terms: None (not coded yet), -1
+    (coded, but no choice: the stigma code was "can't tell") or the class chosen."""
+    if value is None:
+        return None
+    return -1 if choice is None else choice
+
+
 class CodingStore:
     """All reads and writes of coding projects (one instance per database URL)."""
 
@@ -200,9 +234,13 @@ class CodingStore:
 
     def create_project(
         self, name: str, *, guidelines: str = DEFAULT_GUIDELINES, raters_per_post: int = 2,
-        verify_share: float = 0.2, seed: int = 0,
+        verify_share: float = 0.2, seed: int = 0, schemes: Iterable[str] = (),
     ) -> ProjectInfo:
-        """A new, empty project; CodingError if the name is empty or taken."""
+        """A new, empty project; CodingError if the name is empty or taken.
+
+        ``schemes``: what raters code beside the stigma code — ``("domain", "theme")``, either
+        one, or nothing (the default: the stigma code only)."""
+        extra = extra_schemes(schemes)
         name = name.strip()
         if not name:
             raise CodingError("Give the coding project a name.")
@@ -214,7 +252,7 @@ class CodingStore:
             with self._session() as session:
                 project = Project(name=name, guidelines=guidelines.strip() or DEFAULT_GUIDELINES,
                                   raters_per_post=raters_per_post, verify_share=verify_share,
-                                  seed=seed, created_at=utcnow())
+                                  seed=seed, created_at=utcnow(), extra_schemes=",".join(extra))
                 session.add(project)
                 session.flush()
                 return _info(project)
@@ -238,6 +276,23 @@ class CodingStore:
             raise CodingError("The guidelines cannot be empty.")
         with self._session() as session:
             _project(session, project).guidelines = guidelines.strip()
+
+    def set_schemes(self, project: str, schemes: Iterable[str]) -> ProjectInfo:
+        """Change what raters code beside the stigma code (e.g. ``("domain", "theme")``), only
+        while nobody has coded a post of the project yet: codes given under other questions
+        could not be settled alongside the new ones. Returns the updated settings."""
+        extra = extra_schemes(schemes)
+        with self._session() as session:
+            info = _project(session, project)
+            coded = session.scalar(
+                select(func.count(Code.id)).join(Assignment, Assignment.id == Code.assignment_id)
+                .join(Post, Post.id == Assignment.post_id).where(Post.project_id == info.id))
+            if coded and ",".join(extra) != info.extra_schemes:
+                raise CodingError(f"Raters have already coded posts of {project!r}, so what "
+                                  "they code can no longer change; start a new project to code "
+                                  "domain or theme as well.")
+            info.extra_schemes = ",".join(extra)
+            return _info(info)
 
     def add_raters(self, project: str, names: Iterable[str]) -> list[str]:
         """Add raters by name or code (no real identity needed); known names are kept once.
@@ -378,12 +433,16 @@ class CodingStore:
             return int(done or 0), int(total or 0)
 
     def save_code(self, project: str, rater: str, assignment_id: int, value: int,
-                  note: str = "") -> None:
+                  note: str = "", *, domain: str | None = None,
+                  theme: str | None = None) -> None:
         """Record the rater's code for one of their own assignments (changing it is allowed).
 
-        ``value``: 1 stigmatising, 0 not, -1 can't tell (reviews: 1 agree, 0 disagree). Then,
-        in the same transaction with the post locked, add a third rater or a verifier if the
-        post now needs one.
+        ``value``: 1 stigmatising, 0 not, -1 can't tell (reviews: 1 agree, 0 disagree).
+        ``domain`` / ``theme``: the rater's choice, required when the project asks for that
+        scheme (``ProjectInfo.schemes``) unless ``value`` is -1 (a post nobody can read has
+        no domain or theme either), refused when it does not, and never part of a review.
+        Then, in the same transaction with the post locked, add a third rater or a verifier
+        if the post now needs one.
         """
         if value not in (1, 0, -1):
             raise CodingError("A code is 1 (stigmatising), 0 (not) or -1 (can't tell).")
@@ -396,14 +455,20 @@ class CodingStore:
                                   "given by the rater a post was assigned to.")
             if assignment.role == "review" and value == -1:
                 raise CodingError("A review is agree (1) or disagree (0).")
+            given = {"domain": domain, "theme": theme}
+            if assignment.role == "review":  # a review answers the model's call only
+                choices = _checked_choices((), given, value)
+            else:
+                choices = _checked_choices(_extra_of(info), given, value)
             post = session.scalars(select(Post).where(Post.id == assignment.post_id)
                                    .with_for_update()).one()
             code = session.scalar(select(Code).where(Code.assignment_id == assignment_id))
             if code is None:
                 session.add(Code(assignment_id=assignment_id, value=value, note=note or "",
-                                 coded_at=utcnow()))
+                                 coded_at=utcnow(), **choices))
             else:
                 code.value, code.note, code.coded_at = value, note or "", utcnow()
+                code.domain, code.theme = choices["domain"], choices["theme"]
             session.flush()
             _advance(session, info, post, _loads(session, info.id, _rater_ids(session, info.id)))
 
@@ -442,19 +507,21 @@ class CodingStore:
 
     def codes(self, project: str) -> pd.DataFrame:
         """Every code given, one row each: post_id, text, drawn_by, rater, role, slot, value,
-        note, coded_at (the analyst's view; never shown to raters)."""
+        note, coded_at, domain, theme (the last two empty unless the project asks for them;
+        the analyst's view, never shown to raters)."""
         with self._session() as session:
             info = _project(session, project)
             query = (select(Post.id, Post.text, Post.drawn_by, Post.model_call, Rater.name,
                             Assignment.role, Assignment.slot, Code.value, Code.note,
-                            Code.coded_at)
+                            Code.coded_at, Code.domain, Code.theme)
                      .join(Assignment, Assignment.post_id == Post.id)
                      .join(Rater, Rater.id == Assignment.rater_id)
                      .join(Code, Code.assignment_id == Assignment.id)
                      .where(Post.project_id == info.id).order_by(Post.id, Assignment.slot))
             rows = session.execute(query).all()
         return pd.DataFrame(rows, columns=["post_id", "text", "drawn_by", "model_call", "rater",
-                                           "role", "slot", "value", "note", "coded_at"])
+                                           "role", "slot", "value", "note", "coded_at",
+                                           "domain", "theme"])
 
     def posts(self, project: str) -> pd.DataFrame:
         """Every post of the project: post_id, text, source_id, drawn_by, model_call."""
@@ -472,7 +539,9 @@ class CodingStore:
         Columns: post_id, text, drawn_by, label (1/0, empty until settled), settled_by
         ("agreement", "third rater", "undecided", "waiting for ..."), coders, settled_at,
         verification ("verified", "verifier disagreed", "verifier unsure", "waiting for
-        verifier", "not sampled", ""), verifier.
+        verifier", "not sampled", ""), verifier; then, for each extra scheme the project asks
+        for, ``<scheme>`` (the settled class, empty until settled) and ``<scheme>_settled_by``
+        (same words as ``settled_by``).
         """
         codes = self.codes(project)
         posts = self.posts(project)
@@ -484,24 +553,45 @@ class CodingStore:
                 for post in posts.itertuples(index=False)]
         columns = ["post_id", "text", "drawn_by", "label", "settled_by", "coders",
                    "settled_at", "verification", "verifier"]
+        columns += [c for s in info.extra_schemes for c in (s, f"{s}_settled_by")]
         frame = pd.DataFrame(rows, columns=columns)
         return frame.astype({"label": "Int64"})
 
     def training_set(self, project: str) -> pd.DataFrame:
-        """The settled posts as a training set: text, label and provenance columns."""
+        """The settled posts as a training set: text, label and provenance columns (with the
+        domain and theme columns of ``final_labels`` when the project asks for them)."""
         final = self.final_labels(project)
         settled = final[final["label"].notna()].reset_index(drop=True)
         return settled.drop(columns=["post_id"])
 
+    def scheme_labels(self, project: str, scheme: str) -> pd.DataFrame:
+        """The posts whose ``scheme`` ("domain" or "theme") is settled: ``text, label,
+        settled_by, drawn_by`` — what a domain or theme tagger trains on. Empty when nothing is
+        settled yet; CodingError when the project does not ask for that scheme."""
+        if scheme not in SCHEMES:
+            raise CodingError(f"Settled labels come per scheme: {', '.join(SCHEMES)}, not "
+                              f"{scheme!r}.")
+        if scheme not in self.project(project).extra_schemes:
+            raise CodingError(f"Project {project!r} does not ask raters for the {scheme}.")
+        final = self.final_labels(project)
+        settled = final[final[scheme].notna()]
+        return (settled[["text", scheme, f"{scheme}_settled_by", "drawn_by"]]
+                .rename(columns={scheme: "label", f"{scheme}_settled_by": "settled_by"})
+                .astype({"label": str}).reset_index(drop=True))
+
     def status(self, project: str) -> dict[str, int]:
         """How many posts are in each state ("agreement", "waiting for coders", ...), plus
-        "posts", "settled" (with a final label), "verified" and "verifier disagreed"."""
+        "posts", "settled" (with a final label), "verified" and "verifier disagreed", and
+        "domain settled" / "theme settled" when the project asks for them."""
         final = self.final_labels(project)
         counts = final["settled_by"].value_counts().to_dict()
         counts["posts"] = len(final)
         counts["settled"] = int(final["label"].notna().sum())
         counts["verified"] = int((final["verification"] == "verified").sum())
         counts["verifier disagreed"] = int((final["verification"] == "verifier disagreed").sum())
+        for scheme in SCHEMES:
+            if scheme in final:
+                counts[f"{scheme} settled"] = int(final[scheme].notna().sum())
         return {str(k): int(v) for k, v in counts.items()}
 
     def rater_columns(self, project: str) -> pd.DataFrame:
@@ -527,7 +617,33 @@ class CodingStore:
 
 def _info(project: Project) -> ProjectInfo:
     return ProjectInfo(project.id, project.name, project.guidelines, project.raters_per_post,
-                       project.verify_share, project.seed)
+                       project.verify_share, project.seed, ("stigma", *_extra_of(project)))
+
+
+def _extra_of(project: Project | ProjectInfo) -> tuple[str, ...]:
+    """The extra schemes of a project row or its settings."""
+    if isinstance(project, ProjectInfo):
+        return project.extra_schemes
+    return tuple(s for s in (project.extra_schemes or "").split(",") if s)
+
+
+def _checked_choices(extra: tuple[str, ...], given: dict[str, str | None],
+                     value: int) -> dict[str, str | None]:
+    """The domain/theme choices to store: each asked-for scheme's class (required unless the
+    stigma code is "can't tell"), nothing for a scheme the project does not ask for."""
+    choices: dict[str, str | None] = {}
+    for scheme, classes in SCHEMES.items():
+        choice = given.get(scheme)
+        choice = None if choice is None or not str(choice).strip() else str(choice).strip()
+        if scheme not in extra:
+            if choice is not None:
+                raise CodingError(f"This project does not ask raters for the {scheme}.")
+        elif choice is None and value != -1:
+            raise CodingError(f"Choose the post's {scheme} too ({', '.join(classes)}).")
+        elif choice is not None and choice not in classes:
+            raise CodingError(f"A {scheme} is one of {', '.join(classes)}, not {choice!r}.")
+        choices[scheme] = choice
+    return choices
 
 
 def _project(session: Session, name: str) -> Project:
@@ -586,15 +702,21 @@ def _advance(session: Session, project: Project | ProjectInfo, post: Post,
              load: dict[int, int]) -> int:
     """Add the third rater or verifier this post now needs (0 or 1 assignment made)."""
     rows = session.execute(
-        select(Assignment.slot, Assignment.rater_id, Code.value)
+        select(Assignment.slot, Assignment.rater_id, Code.value, Code.domain, Code.theme)
         .outerjoin(Code, Code.assignment_id == Assignment.id)
         .where(Assignment.post_id == post.id)).all()
-    slots = {slot: (rater, value) for slot, rater, value in rows}
+    slots = {slot: (rater, value) for slot, rater, value, _, _ in rows}
     primary = [slots.get(s, (None, None))[1] for s in PRIMARY_SLOTS]
     third = slots.get(THIRD_SLOT, (None, None))[1]
     label, how = settle(primary, third)
+    waiting = [how]
+    for index, scheme in ((3, "domain"), (4, "theme")):
+        if scheme in _extra_of(project):
+            answers = {row[0]: _scheme_value(row[2], row[index]) for row in rows}
+            waiting.append(settle([answers.get(s) for s in PRIMARY_SLOTS],
+                                  answers.get(THIRD_SLOT))[1])
     needed = None
-    if how == "waiting for third rater" and THIRD_SLOT not in slots:
+    if "waiting for third rater" in waiting and THIRD_SLOT not in slots:
         needed = (THIRD_SLOT, "third")
     elif (label is not None and VERIFIER_SLOT not in slots
           and picked_for_verification(project.seed, post.id, project.verify_share)):
@@ -641,6 +763,12 @@ def _final_row(info: ProjectInfo, post: object, codes: list) -> dict[str, object
         "settled_at": max(r.coded_at for r in deciders) if label is not None else None,
         "verification": "", "verifier": "",
     }
+    for scheme in info.extra_schemes:
+        answers = {s: _scheme_value(int(r.value), _present(getattr(r, scheme)))
+                   for s, r in by_slot.items()}
+        choice, scheme_how = settle([answers.get(s) for s in PRIMARY_SLOTS],
+                                    answers.get(THIRD_SLOT))
+        row[scheme], row[f"{scheme}_settled_by"] = choice, scheme_how
     if label is None:
         return row
     verifier = by_slot.get(VERIFIER_SLOT)
@@ -654,3 +782,8 @@ def _final_row(info: ProjectInfo, post: object, codes: list) -> dict[str, object
     else:
         row["verification"] = "not sampled"
     return row
+
+
+def _present(value: object) -> str | None:
+    """A stored choice, or None for a missing one (NULL read back as None or NaN)."""
+    return value if isinstance(value, str) and value else None
