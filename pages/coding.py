@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, slides, state
+from dashboard.coding import rater_screen, scheme_agreement_view, scheme_download
 from stigma_core.coding import active, sampling
 from stigma_core.coding.store import CODE_NAMES, DEFAULT_GUIDELINES
 from stigma_core.errors import CodingError, CorpusError
-from stigma_core.privacy import mask_frame, mask_pii
+from stigma_core.privacy import mask_frame
 
 RATER_VIEW = "Code posts (rater)"
 ANALYST_VIEW = "Set up and follow the project (analyst)"
-BUTTONS = ((1, "Stigmatising", "1"), (0, "Not stigmatising", "2"), (-1, "Can't tell", "3"))
-REVIEW_BUTTONS = ((1, "Agree with the model", "1"), (0, "Disagree", "2"))
-POST_STYLE = ("<div style='font-size:1.6rem;line-height:1.45;padding:1.2rem 1.4rem;"
-              "border:1px solid #ccc;border-radius:0.5rem;background:#fafafa'>{}</div>")
 
 
 def project_picker(store: object) -> str | None:
@@ -34,9 +29,13 @@ def project_picker(store: object) -> str | None:
                                       height=220, key="code_new_guidelines")
             verify = st.slider("Share of settled posts checked by a verifier (%)", 0, 50, 20,
                                key="code_new_verify")
+            schemes = st.checkbox("Also ask raters for each post's domain (self / community / "
+                                  "professional) and theme (awareness / actionable / "
+                                  "help-seeking / personal story)", key="code_new_schemes")
             if st.form_submit_button("Create project", type="primary"):
                 try:
-                    store.create_project(name, guidelines=guidelines, verify_share=verify / 100)
+                    store.create_project(name, guidelines=guidelines, verify_share=verify / 100,
+                                         schemes=("domain", "theme") if schemes else ())
                     store.add_raters(name.strip(), raters.split(","))
                 except CodingError as err:
                     st.error(str(err))
@@ -49,60 +48,6 @@ def project_picker(store: object) -> str | None:
     current = state.get(state.CODING_PROJECT)
     index = names.index(current) if current in names else len(names) - 1
     return st.selectbox("Coding project", names, index=index, key="code_project_pick")
-
-
-def _save(store: object, project: str, rater: str, item_id: int, value: int,
-          note_key: str) -> None:
-    """Button callback: store the code before the page reruns (so the next post shows)."""
-    try:
-        store.save_code(project, rater, item_id, value, st.session_state.get(note_key, ""))
-    except CodingError as err:
-        state.flash(f"Not saved: {err}")
-
-
-def rater_screen(store: object, project: str) -> None:
-    """One post at a time, large, blind: the rater sees nobody's code and no model opinion."""
-    raters = store.raters(project)
-    rater = st.selectbox("I am", raters, index=None, placeholder="Choose your rater name or code",
-                         key=state.CODING_RATER)
-    if rater is None:
-        st.info("Choose your rater name or code to start. Your codes are saved as you go, so "
-                "you can stop and come back at any time.")
-        return
-    if state.presenter():
-        st.info("Presenter mode is on, so posts are hidden. Switch it off in the sidebar to "
-                "code.")
-        return
-    done, total = store.progress(project, rater)
-    if total == 0:
-        st.info("No posts are assigned to you yet. The analyst adds posts under 'Set up'.")
-        return
-    st.progress(done / total, text=f"{done} of {total} coded")
-    item = store.next_item(project, rater)
-    if item is None:
-        st.success(f"All {total} posts assigned to you are coded. Thank you! New posts (for "
-                   "example a disagreement to settle) will appear here.")
-        return
-    text = mask_pii(item.text) if state.privacy() else item.text
-    if item.role == "review":
-        call = "stigmatising" if item.model_call == 1 else "not stigmatising"
-        st.markdown(f"**Unblind check.** The model called this post **{call}**. Do you agree?")
-    elif item.role == "third":
-        st.caption("Two raters read this post differently; your code settles it.")
-    st.markdown(POST_STYLE.format(html.escape(text).replace("\n", "<br>")),
-                unsafe_allow_html=True)
-    note_key = f"code_note_{item.assignment_id}"
-    st.text_input("Note (optional)", key=note_key,
-                  placeholder="Anything unclear about this post?")
-    buttons = REVIEW_BUTTONS if item.role == "review" else BUTTONS
-    for column, (value, label, key) in zip(st.columns(len(buttons)), buttons, strict=True):
-        column.button(label, key=f"code_btn_{value}", shortcut=key, width="stretch",
-                      on_click=_save, args=(store, project, rater, item.assignment_id, value,
-                                            note_key))
-    st.caption("Keyboard: 1, 2" + (", 3" if len(buttons) == 3 else "") + ". You never see "
-               "another rater's code or the model's opinion while coding blind.")
-    with st.expander("Guidelines", expanded=done == 0):
-        st.markdown(store.project(project).guidelines)
 
 
 def add_posts(store: object, project: str) -> None:
@@ -168,6 +113,12 @@ def setup(store: object, project: str) -> None:
     st.divider()
     raters = store.raters(project)
     st.markdown(f"**Raters:** {', '.join(raters)}")
+    if not store.project(project).extra_schemes and store.codes(project).empty:
+        if st.button("Also ask raters for each post's domain and theme (possible until the "
+                     "first code)", key="code_add_schemes"):
+            store.set_schemes(project, ("domain", "theme"))
+            state.flash("Raters now choose each post's domain and theme as well.")
+            st.rerun()
     more = st.text_input("Add raters (commas between names)", key="code_more_raters")
     if st.button("Add raters", key="code_add_raters") and more.strip():
         store.add_raters(project, more.split(","))
@@ -221,6 +172,7 @@ def agreement_view(store: object, project: str) -> None:
     per_pair, across = charts.agreement_display(pairs, overall)
     st.dataframe(per_pair, hide_index=True)
     st.dataframe(across, hide_index=True)
+    scheme_agreement_view(store, project, codes)
     st.caption(f"\"Can't tell\" codes are left out of these figures ({cant_tell}). Kappa bands "
                "(Landis & Koch): 0.41–0.60 moderate, 0.61–0.80 substantial, above 0.80 almost "
                "perfect; the study's raters reached 0.75. Krippendorff's alpha: 0.80 and above "
@@ -235,6 +187,7 @@ def results(store: object, project: str) -> None:
                 f"({int(training['label'].sum()) if len(training) else 0} stigmatising).")
     shown = final.drop(columns=["post_id"]).rename(columns={"settled_by": "how settled"})
     st.dataframe(state.visible_posts(shown), hide_index=True)
+    scheme_download(store, project)
     if training.empty:
         return
     data = training.rename(columns={"settled_by": "how_settled"})

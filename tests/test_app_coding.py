@@ -162,3 +162,68 @@ def test_posts_imported_from_a_file_are_marked_imported(coding_db: str) -> None:
     posts = store.posts("Pilot")
     assert sorted(posts["text"]) == ["First imported post", "Second one"]
     assert (posts["drawn_by"] == "imported").all()
+
+
+def _choose_and_save(at: AppTest, domain: str, theme: str, value: int) -> AppTest:
+    """What a rater does with the keyboard-usable buttons: pick a domain, a theme, then save."""
+    at.button(key=f"code_domain_btn_{domain}").click().run()
+    at.button(key=f"code_theme_btn_{theme}").click().run()
+    at.button(key=f"code_btn_{value}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_rater_chooses_domain_and_theme_with_the_buttons_and_they_are_stored(
+        coding_db: str) -> None:
+    at = open_app("pages/coding.py")
+    at.text_input(key="code_new_name").input("Themes")
+    at.text_input(key="code_new_raters").input("R1, R2, R3")
+    at.checkbox(key="code_new_schemes").check()
+    _submit(at, "Create project")
+    store = CodingStore(coding_db)
+    assert store.project("Themes").schemes == ("stigma", "domain", "theme")
+    store.add_posts("Themes", [f"My family says therapy is for the weak, post {i}"
+                               for i in range(3)])
+    at.radio(key="code_view").set_value("Code posts (rater)").run()
+    at.selectbox(key="coding_rater").set_value("R1").run()
+    buttons = {b.key: b for b in at.button}
+    for key in ("code_domain_btn_self", "code_domain_btn_community",
+                "code_domain_btn_professional", "code_domain_btn_none",
+                "code_theme_btn_awareness", "code_theme_btn_actionable",
+                "code_theme_btn_help_seeking", "code_theme_btn_personal_story",
+                "code_theme_btn_other"):
+        assert buttons[key].proto.shortcut, key  # each has its own key on the keyboard
+    assert all(b.proto.type != "primary" for k, b in buttons.items()
+               if k.startswith(("code_domain", "code_theme")))  # nothing chosen for them
+    page = " ".join(texts(at.main.markdown) + texts(at.main.caption))
+    assert "model" not in page.lower().replace("the model's opinion", "")  # no model tag
+    # saving without a theme is refused and said plainly; nothing stored
+    at.button(key="code_domain_btn_community").click().run()
+    assert at.button(key="code_domain_btn_community").proto.type == "primary"  # highlighted
+    at.button(key="code_btn_1").click().run()
+    assert any("Choose the post's theme" in s for s in texts(at.warning) + texts(at.info)
+               + texts(at.success) + texts(at.error) + texts(at.toast)), "no message shown"
+    assert store.codes("Themes").empty
+    at.button(key="code_theme_btn_awareness").click().run()
+    at.button(key="code_btn_1").click().run()
+    _choose_and_save(at, "professional", "help_seeking", 0)
+    codes = store.codes("Themes")
+    assert codes[["rater", "value", "domain", "theme"]].values.tolist() == [
+        ["R1", 1, "community", "awareness"], ["R1", 0, "professional", "help_seeking"]]
+    # the next post starts with nothing chosen (no carry-over from the last one)
+    assert all(b.proto.type != "primary" for b in at.button
+               if b.key.startswith(("code_domain", "code_theme")))
+    # the partner codes blind: never sees R1's choices
+    at.selectbox(key="coding_rater").set_value("R2").run()
+    assert all(b.proto.type != "primary" for b in at.button
+               if b.key.startswith(("code_domain", "code_theme")))
+    _choose_and_save(at, "community", "awareness", 1)
+    final = store.final_labels("Themes")
+    settled = final[final["domain"].notna()]
+    assert settled[["domain", "domain_settled_by", "theme"]].values.tolist() == [
+        ["community", "agreement", "awareness"]]
+    at.radio(key="code_view").set_value("Set up and follow the project (analyst)").run()
+    table = next(d.value for d in at.dataframe if "Krippendorff's alpha" in d.value.columns
+                 and "Code" in d.value.columns)
+    assert list(table["Code"]) == ["Domain", "Theme"]
+    assert any(b.key == "code_download_schemes" for b in at.get("download_button"))
