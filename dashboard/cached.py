@@ -288,6 +288,13 @@ def agreement_tables(codes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, i
             agreement.cant_tell_count(codes))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def scheme_agreement_table(codes: pd.DataFrame, schemes: tuple[str, ...]) -> pd.DataFrame:
+    """Krippendorff's alpha with a bootstrap 95% CI per coding scheme (domain, theme)."""
+    from stigma_core.coding import agreement
+    return agreement.scheme_agreement(codes, tuple(schemes))
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def learning_curve(texts: pd.Series, labels: pd.Series) -> pd.DataFrame:
     """Cross-validated AUC against the number of coded posts."""
