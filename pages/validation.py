@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, slides, state
-from stigma_core import validation
+from dashboard import audit, cached, charts, slides, state
+from stigma_core import attribution, fairness, validation
 from stigma_core.errors import CorpusError, ModelError
 
+PAGE_SIZE = 8
 SAMPLE = "A sample batch"
 UPLOAD = "My own batch"
 PROJECT = "A coding project"
@@ -99,6 +100,134 @@ def prevalence(scored: pd.DataFrame, raters: list[str]) -> None:
     slides.chart(charts.source_prevalence_figure(table), key="val_sources")
 
 
+def why_flagged(scored: pd.DataFrame, bundle: object, model_id: str, batch_key: str) -> None:
+    """The model's strongest terms each way, and the flagged posts with why each was flagged
+    and its predicted attribution type (posts hidden in presenter mode)."""
+    st.subheader("Why the model flags posts")
+    explainer = audit.explainer(model_id, bundle)
+    how = ("its own coefficients: each word's weight is coefficient × the word's value in the "
+           "post, in log-odds" if explainer.method == "coefficients" else
+           "removing each word in turn and scoring the post again: a word's weight is how much "
+           "the probability of 'stigmatising' drops without it")
+    st.caption(f"Read from the model itself, by {how}.")
+    terms = audit.model_terms(model_id, tuple(scored["text"].astype(str)), 10, bundle)
+    unit = "log-odds" if explainer.method == "coefficients" else "probability"
+    toward, away = audit.terms_display(terms, unit)
+    left, right = st.columns(2)
+    left.markdown("**Strongest words toward stigmatising**")
+    left.dataframe(toward, hide_index=True)
+    right.markdown("**Strongest words away from it**")
+    right.dataframe(away, hide_index=True)
+    flagged = audit.flagged_posts(scored)
+    st.markdown(f"**Flagged posts:** {len(flagged):,} of {len(scored):,} in this batch.")
+    if state.presenter():
+        st.info("Flagged posts are hidden in presenter mode (no raw posts on screen).")
+        return
+    if flagged.empty:
+        return
+    pages = (len(flagged) - 1) // PAGE_SIZE + 1
+    page = st.number_input(f"Page (of {pages}, {PAGE_SIZE} posts each, highest score first)",
+                           1, pages, 1, key=f"val_flag_page_{batch_key}")
+    shown = flagged.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    texts = tuple(shown["text"].astype(str))
+    explained = audit.explanations(model_id, texts, bundle)
+    types = attribution_types(shown)
+    st.caption("Red words pushed the post toward 'stigmatising', blue words away; the "
+               "stronger the colour, the stronger the push. Hover a word for its weight.")
+    for i, explanation in enumerate(explained):
+        kind = f" · attribution: **{types.iloc[i]}**" if types is not None else ""
+        st.markdown(f"Score **{explanation.probability:.0%}**{kind}")
+        st.markdown(audit.marked_html(explanation, state.privacy()), unsafe_allow_html=True)
+        st.caption(audit.why_line(explanation, privacy=state.privacy()))
+
+
+def attribution_types(posts: pd.DataFrame) -> pd.Series | None:
+    """Predicted attribution type per post, when the training set codes one (else None)."""
+    dataset = state.get(state.DATASET)
+    type_col = attribution.type_column(dataset) if dataset is not None else None
+    if type_col is None:
+        return None
+    try:
+        model = audit.attribution_model(dataset, type_col)
+    except (CorpusError, ModelError):
+        return None
+    predicted = model.predict(posts)
+    return predicted["attribution"] + " (" + predicted["attribution_probability"].map(
+        "{:.0%}".format) + ")"
+
+
+def attribution_panel() -> None:
+    """What the attribution model is and how well it does (cross-validated, on request)."""
+    dataset = state.get(state.DATASET)
+    type_col = attribution.type_column(dataset) if dataset is not None else None
+    st.subheader("Attribution type")
+    if type_col is None:
+        st.caption("The training set has no attribution column (responsibility, "
+                   "fear/dangerousness, social distance, anger, coercion segregation, helping, "
+                   "pity), so flagged posts get no attribution type. Map one on the Data page.")
+        return
+    try:
+        model = audit.attribution_model(dataset, type_col)
+    except (CorpusError, ModelError) as err:
+        st.warning(f"No attribution model: {err}")
+        return
+    st.caption(f"Trained on {model.n_train:,} coded stigmatising posts of the training set "
+               f"({', '.join(model.classes)}). " + " ".join(model.notes))
+    if st.toggle("Show how well it does (5-fold cross-validation; takes a while)",
+                 key="val_attr_scores"):
+        try:
+            per_class, summary = audit.attribution_scores(dataset, type_col)
+        except (CorpusError, ModelError) as err:
+            st.warning(str(err))
+            return
+        shown = pd.DataFrame({
+            "Type": per_class["type"], "Coded posts (n)": per_class["n"],
+            "F1 (95% CI)": [charts.ci_text(f, lo, hi) for f, lo, hi in zip(
+                per_class["f1"], per_class["f1_ci_low"], per_class["f1_ci_high"], strict=True)],
+            "Precision": per_class["precision"].round(2), "Recall": per_class["recall"].round(2)})
+        st.dataframe(shown, hide_index=True)
+        st.caption(f"Macro-F1 {charts.ci_text(*summary['macro_f1'])}; CIs from a bootstrap "
+                   "over authors (or posts). From the words alone: where posts answer a "
+                   "question, the question may give the type away (see BENCHMARKS.md).")
+
+
+def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,
+                   model_id: str) -> None:
+    """Miss and false-alarm rates by group, each group tested against the rest."""
+    st.subheader("Fairness: does the model miss more stigma in some groups?")
+    held_out, note = audit.held_out_posts(bundle, model_id)
+    sources = {}
+    if held_out is not None:
+        sources["Training-set posts the model did not train on"] = (held_out, note)
+    batch = scored.assign(label=validation.majority_code(scored, raters))
+    sources["This batch (the raters' majority code)"] = (
+        batch, f"{int(batch['label'].notna().sum()):,} posts of this batch with a majority code.")
+    usable = {name: value for name, value in sources.items()
+              if fairness.group_columns(value[0])}
+    if not usable:
+        st.info("No group column to compare (country, platform, gender, age band…): load a "
+                "training set or batch that has one.")
+        return
+    name = st.radio("Posts to audit", list(usable), key="val_fair_source", horizontal=True)
+    posts, note = usable[name]
+    columns = fairness.group_columns(posts)
+    by = st.selectbox("Compare groups of", columns, format_func=audit.group_label,
+                      key="val_fair_by")
+    min_n = st.number_input("Fewest stigmatising posts a group needs to be tested", 1, 500, 10,
+                            key="val_fair_min")
+    try:
+        result = audit.fairness_audit(posts, by, int(min_n))
+    except CorpusError as err:
+        st.error(str(err))
+        return
+    for finding in result.findings:
+        (st.warning if "significantly more" in finding else st.caption)(finding)
+    st.dataframe(audit.fairness_display(result), hide_index=True)
+    slides.chart(audit.fairness_figure(result), key="val_fairness")
+    st.caption(f"{note} Rates with Wilson 95% CIs; each group against all others together by "
+               "Fisher's exact test, p-values adjusted for the number of groups (Holm).")
+
+
 st.title("Validation")
 st.write("Check the model against service-user raters on posts it never saw: does it agree "
          "with each rater about as well as the raters agree with each other?")
@@ -129,6 +258,9 @@ try:
     unblind(scored, [c for c in columns if c not in raters and c != text_col
                      and c not in ("drawn_by", "model_call")], batch_key)
     prevalence(scored, raters)
+    why_flagged(scored, bundle, state.get(state.MODEL_ID), batch_key)
+    attribution_panel()
+    fairness_audit(scored, raters, bundle, state.get(state.MODEL_ID))
 except (CorpusError, ModelError) as err:
     st.error(str(err))
 st.caption(f"Model: {state.get(state.MODEL_NAME)} — batch of {len(batch):,} posts.")
