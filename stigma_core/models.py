@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -39,8 +39,16 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
 
+from stigma_core import embeddings
+from stigma_core.calibration import METHODS as CALIBRATIONS
+from stigma_core.calibration import (
+    CalibratedModel,
+    ProbabilityCalibrator,
+    brier_score,
+    reviews_per_catch,
+)
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.features import (
     FEATURE_NAMES,
@@ -100,6 +108,22 @@ class Family:
     make_estimator: Callable[[int], BaseEstimator]
     paper_grid: dict[str, list] = field(default_factory=dict)
     fast_grid: dict[str, list] = field(default_factory=dict)
+    make_features: Callable[[Sequence[str]], Any] | None = None
+    """Builds the pipeline's ``features`` step from the chosen engineered features; None:
+    the paper's (TF-IDF over preprocessed text plus those features)."""
+    calibration: str = "none"
+    """How its probabilities are calibrated on the out-of-fold scores by default
+    (``sigmoid``, ``isotonic`` or ``none``: already calibrated, or the paper's as they were)."""
+    requires: Callable[[], str | None] | None = None
+    """None when the family can be used here, else why not (e.g. an optional extra missing)."""
+    in_process: bool = False
+    """Search it in this process: its features come from an in-process cache (embeddings)
+    that worker processes would have to rebuild."""
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why this family cannot be trained on this machine, or None when it can."""
+        return self.requires() if self.requires else None
 
     def grid(self, which: str) -> dict[str, list]:
         """The ``fast`` or ``paper`` grid with keys addressed to the pipeline's model step."""
@@ -123,6 +147,106 @@ def _svc(kernel: str) -> Callable[[int], CalibratedClassifierCV]:
     exactly this. SVCs are deterministic, so the seed is unused.
     """
     return lambda seed: CalibratedClassifierCV(SVC(kernel=kernel), ensemble=False)
+
+
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (2, 5)
+"""Tuned by participant-grouped CV on the real corpus (``bench/models.py``'s tuning table):
+word 1-2-grams and character 2-5-grams within words, sublinear tf, terms in at least 2
+posts. Wider ranges moved AUC by under 0.003."""
+
+
+def ngram_features(feature_columns: Sequence[str] = ()) -> ColumnTransformer:
+    """Word and character n-gram TF-IDF over the raw post (lower-cased), side by side.
+
+    Character n-grams catch spelling variants, slang and word parts the word vocabulary
+    misses ("crazy", "crazzy", "craziness"); the engineered features are not used (they added
+    nothing once n-grams were in, under grouped CV).
+    """
+    words = TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=2,
+                            lowercase=True, dtype=np.float32)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True,
+                            min_df=2, lowercase=True, dtype=np.float32)
+    return ColumnTransformer([("words", words, "text"), ("chars", chars, "text")])
+
+
+def embedding_features(feature_columns: Sequence[str] = ()) -> ColumnTransformer:
+    """all-MiniLM-L6-v2 sentence vectors of the raw post (see ``stigma_core.embeddings``)."""
+    return ColumnTransformer([("embeddings", embeddings.SentenceEmbedder(), "text")])
+
+
+def ngram_embedding_features(feature_columns: Sequence[str] = ()) -> ColumnTransformer:
+    """N-gram TF-IDF and sentence vectors side by side, the vectors last (the stacked
+    ensemble reads its two blocks from there)."""
+    ngrams = ngram_features(feature_columns)
+    return ColumnTransformer([*ngrams.transformers,
+                              ("embeddings", embeddings.SentenceEmbedder(), "text")],
+                             sparse_threshold=1.0)
+
+
+class NgramEmbeddingStack(ClassifierMixin, BaseEstimator):
+    """A stacked ensemble: a linear SVM on the n-gram columns and a logistic regression on
+    the last ``embedding_width`` columns (sentence vectors), combined by a logistic
+    regression fitted on their out-of-fold scores (``cv`` stratified folds).
+
+    The combiner sees only cross-validated scores, so it learns how far to trust each member
+    and turns their sum into a calibrated probability (Platt scaling in the same step).
+    """
+
+    def __init__(self, ngram_C: float = 0.1, embedding_C: float = 4.0,
+                 embedding_width: int = embeddings.DIMENSIONS, cv: int = 5,
+                 random_state: int = 0) -> None:
+        self.ngram_C = ngram_C
+        self.embedding_C = embedding_C
+        self.embedding_width = embedding_width
+        self.cv = cv
+        self.random_state = random_state
+
+    def _members(self) -> list[BaseEstimator]:
+        return [LinearSVC(C=self.ngram_C),
+                LogisticRegression(C=self.embedding_C, max_iter=2000)]
+
+    def _blocks(self, X: Any) -> list[Any]:
+        X = X.tocsr() if sparse.issparse(X) else np.asarray(X)
+        split = X.shape[1] - self.embedding_width
+        if split < 1:
+            raise ModelError("The stacked ensemble needs n-gram columns before the "
+                             f"{self.embedding_width} sentence-vector columns.")
+        dense = X[:, split:]
+        return [X[:, :split], dense.toarray() if sparse.issparse(dense) else dense]
+
+    def _scores(self, models: list[BaseEstimator], blocks: list[Any]) -> np.ndarray:
+        return np.column_stack([m.decision_function(b) for m, b in zip(models, blocks,
+                                                                        strict=True)])
+
+    def fit(self, X: Any, y: Sequence[int]) -> NgramEmbeddingStack:
+        """Out-of-fold member scores → the combiner; then each member on all posts."""
+        y_arr = np.asarray(y)
+        blocks = self._blocks(X)
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        oof = np.zeros((len(y_arr), 2))
+        for train, test in folds.split(blocks[1], y_arr):
+            models = [clone(m).fit(b[train], y_arr[train])
+                      for m, b in zip(self._members(), blocks, strict=True)]
+            oof[test] = self._scores(models, [b[test] for b in blocks])
+        self.combiner_ = LogisticRegression(C=1.0).fit(oof, y_arr)
+        self.members_ = [clone(m).fit(b, y_arr)
+                         for m, b in zip(self._members(), blocks, strict=True)]
+        self.classes_ = self.combiner_.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The combiner's probabilities from the members' scores."""
+        return self.combiner_.predict_proba(self._scores(self.members_, self._blocks(X)))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more likely class."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _ngram_svm(seed: int) -> CalibratedClassifierCV:
+    """A linear SVM on n-grams, Platt-scaled on 5-fold CV scores (one SVM kept)."""
+    return CalibratedClassifierCV(LinearSVC(C=0.1), ensemble=False)
 
 
 def _naive_bayes(seed: int) -> Pipeline:
@@ -196,8 +320,86 @@ FAMILIES: dict[str, Family] = {
             {"C": [0.01, 0.1, 1, 10, 100]},
             {"C": [1, 10]},
         ),
+        Family(
+            "ngrams_lr",
+            "Word + character n-grams, logistic regression",
+            lambda seed: LogisticRegression(C=1.0, max_iter=2000, random_state=seed),
+            {"C": [0.25, 0.5, 1, 2, 4], "class_weight": [None, "balanced"]},
+            {"C": [0.5, 1]},
+            make_features=ngram_features,
+            calibration="sigmoid",
+        ),
+        Family(
+            "ngrams_svm",
+            "Word + character n-grams, linear SVM (calibrated)",
+            _ngram_svm,
+            {"estimator__C": [0.03, 0.05, 0.1, 0.2, 0.5],
+             "estimator__class_weight": [None, "balanced"]},
+            {"estimator__C": [0.05, 0.1]},
+            make_features=ngram_features,
+        ),
+        Family(
+            "embeddings_lr",
+            "Sentence embeddings (all-MiniLM-L6-v2), logistic regression",
+            lambda seed: LogisticRegression(C=4.0, max_iter=2000, random_state=seed),
+            {"C": [0.5, 1, 2, 4, 8, 16], "class_weight": [None, "balanced"]},
+            {"C": [4]},
+            make_features=embedding_features,
+            calibration="sigmoid",
+            requires=embeddings.unavailable_reason,
+            in_process=True,
+        ),
+        Family(
+            "stacked",
+            "Stacked ensemble: n-gram SVM + sentence embeddings (calibrated)",
+            lambda seed: NgramEmbeddingStack(random_state=seed),
+            {"ngram_C": [0.05, 0.1, 0.2], "embedding_C": [2, 4, 8]},
+            {"ngram_C": [0.1]},
+            make_features=ngram_embedding_features,
+            requires=embeddings.unavailable_reason,
+            in_process=True,
+        ),
     )
 }
+PAPER_FAMILIES = ("random_forest", "gradient_boosting", "knn", "naive_bayes", "svm_rbf",
+                  "svm_linear", "svm_sigmoid", "svm_poly")
+"""The study's eight families (Jilka et al. 2022), with its grids."""
+PAPER_SET = (*PAPER_FAMILIES, "logistic_regression")
+"""What ``--grid paper`` trains when no families are named: the eight plus the fast
+logistic-regression reference, as before the stronger families existed."""
+RECOMMENDED = ("ngrams_svm", "embeddings_lr", "stacked")
+"""The recommended set (best AUC and fewest false alarms at recall 0.9 under
+participant-grouped CV on the real corpus, ``bench/models.py``), trained on the fast grid."""
+RECOMMENDED_FALLBACK = ("ngrams_lr", "ngrams_svm")
+"""Recommended when sentence embeddings are not installed."""
+
+
+def recommended_families() -> list[str]:
+    """The recommended families usable here (the n-gram pair when embeddings are missing)."""
+    usable = [name for name in RECOMMENDED if FAMILIES[name].unavailable is None]
+    return usable if len(usable) == len(RECOMMENDED) else list(RECOMMENDED_FALLBACK)
+
+
+def available_families() -> list[str]:
+    """Every family that can be trained on this machine, in registry order."""
+    return [name for name, f in FAMILIES.items() if f.unavailable is None]
+
+
+def unavailable_families() -> dict[str, str]:
+    """Families that cannot be trained here, each with the reason in plain words."""
+    return {name: f.unavailable for name, f in FAMILIES.items() if f.unavailable}
+
+
+MODEL_TYPES: tuple[str, ...] = (
+    "numpy.float32",
+    "sklearn.svm._classes.LinearSVC",
+    "stigma_core.calibration.CalibratedModel",
+    "stigma_core.calibration.ProbabilityCalibrator",
+    "stigma_core.embeddings.SentenceEmbedder",
+    "stigma_core.models.NgramEmbeddingStack",
+)
+"""Types the stronger families' fitted pipelines are made of, beyond the paper's: for the
+model-file loader's list of trusted types."""
 
 
 def _family(family: str | Family) -> Family:
@@ -206,7 +408,10 @@ def _family(family: str | Family) -> Family:
         return family
     if family not in FAMILIES:
         raise ModelError(f"Unknown model family '{family}'. Choose from: {', '.join(FAMILIES)}.")
-    return FAMILIES[family]
+    chosen = FAMILIES[family]
+    if chosen.unavailable:
+        raise ModelError(f"{chosen.label} cannot be trained here: {chosen.unavailable}")
+    return chosen
 
 
 def build_pipeline(family: str | Family, feature_columns: Sequence[str], seed: int = 0) -> Pipeline:
@@ -214,8 +419,13 @@ def build_pipeline(family: str | Family, feature_columns: Sequence[str], seed: i
 
     Features are TF-IDF over the preprocessed text plus the chosen engineered features,
     standardised (none when ``feature_columns`` is empty). Tokens are taken exactly as the
-    preprocessor leaves them (whitespace-separated), so one-letter words are kept.
+    preprocessor leaves them (whitespace-separated), so one-letter words are kept. A family
+    with features of its own (n-grams, sentence embeddings) builds them instead.
     """
+    chosen = _family(family)
+    if chosen.make_features is not None:
+        return Pipeline([("features", chosen.make_features(feature_columns)),
+                         ("model", chosen.make_estimator(seed))])
     text_branch = Pipeline(
         [
             ("prep", TextPreprocessor()),
@@ -236,7 +446,7 @@ def build_pipeline(family: str | Family, feature_columns: Sequence[str], seed: i
     return Pipeline(
         [
             ("features", ColumnTransformer(branches)),
-            ("model", _family(family).make_estimator(seed)),
+            ("model", chosen.make_estimator(seed)),
         ]
     )
 
@@ -261,6 +471,23 @@ class ModelResult:
     threshold: float
     metrics: dict[str, Estimate]
     fit_seconds: float
+    calibration: str = "none"
+    """How the probabilities were calibrated on the out-of-fold scores (``none``: as the
+    model gives them); ``oof_proba``, ``test_proba`` and the pipeline are all after it."""
+
+    @property
+    def brier(self) -> Estimate:
+        """Brier score of the test probabilities (lower is better), with a 95% CI."""
+        return brier_score(self.y_test_for_brier, self.test_proba)
+
+    @property
+    def reviews_per_catch(self) -> Estimate:
+        """Test posts a team reviews per stigmatising post caught at the threshold
+        (1 / precision), with a 95% CI."""
+        return reviews_per_catch(self.metrics["precision"])
+
+    y_test_for_brier: np.ndarray | None = None
+    """The test labels (kept for :attr:`brier`)."""
 
     @property
     def oof_false_positives(self) -> int:
@@ -479,12 +706,24 @@ def _train_family(
     start = perf_counter()
     X_train, y_train = run["X_train"], run["y_train"]
     pipeline = build_pipeline(family, run["selected"], run["seed"])
+    n_jobs = 1 if family.in_process else run.get("n_jobs", 1)
+    if family.in_process and progress:
+        progress(0.0, f"{family.label}: reading the posts (once per distinct post)")
     search = grid_search(pipeline, family.grid(run["grid"]), X_train, y_train, folds,
-                         progress=progress, n_jobs=run.get("n_jobs", 1), label=family.label)
+                         progress=progress, n_jobs=n_jobs, label=family.label)
     params = search.best_params
     pipeline.set_params(**params)
     oof = search.oof_proba
     pipeline.fit(X_train, y_train)
+    method = run.get("calibration") or family.calibration
+    if method != "none":
+        calibrator = ProbabilityCalibrator(method).fit(oof, y_train)
+        if method == "sigmoid" and calibrator.slope_ <= 0:
+            method = "none"  # scores no better than chance: a map would only reverse them
+        else:
+            oof = calibrator.predict(oof)
+            model = pipeline.steps[-1][1]
+            pipeline.steps[-1] = ("model", CalibratedModel.from_fitted(model, calibrator))
     seconds = perf_counter() - start
     test_proba = pipeline.predict_proba(run["X_test"])[:, 1]
     threshold = threshold_for_recall(y_train, oof, run["recall_target"])
@@ -499,6 +738,8 @@ def _train_family(
         threshold=threshold,
         metrics=evaluate(run["y_test"], test_proba, threshold, seed=run["seed"]),
         fit_seconds=seconds,
+        calibration=method,
+        y_test_for_brier=run["y_test"],
     )
 
 
@@ -521,6 +762,7 @@ def train_models(
     recall_target: float = 0.9,
     progress: Progress | None = None,
     n_jobs: int | None = 1,
+    calibration: str | None = None,
 ) -> TrainingRun:
     """Train and compare model families on a coded corpus (``text`` and 0/1 ``label``).
 
@@ -531,7 +773,16 @@ def train_models(
     reaching ``recall_target``, a final fit on the whole training split, and test metrics
     with bootstrap CIs. ``progress(fraction, message)`` is called before each family and
     after each fit within it ("setting i of n, fold k of 5, about N s left").
+
+    ``calibration`` (``sigmoid``: Platt, ``isotonic`` or ``none``) maps every family's
+    probabilities through a monotone curve fitted on its out-of-fold scores (so the
+    threshold and the saved pipeline use calibrated probabilities); None keeps each
+    family's own default (the stronger families calibrated, the paper's eight as the study
+    had them). Families searched in this process (``Family.in_process``) ignore ``n_jobs``.
     """
+    if calibration is not None and calibration not in CALIBRATIONS:
+        raise ModelError(f"Unknown calibration '{calibration}': choose "
+                         f"{', '.join(CALIBRATIONS)}.")
     chosen = list({f.name: f for f in map(_family, families)}.values())
     if not chosen:
         raise ModelError("Choose at least one model family to train.")
@@ -552,6 +803,7 @@ def train_models(
         "grid": grid,
         "recall_target": recall_target,
         "n_jobs": worker_count(n_jobs),
+        "calibration": calibration,
     }
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
     results = {}

@@ -28,7 +28,7 @@ from sklearn.pipeline import Pipeline
 from stigma_core.coding.sampling import post_keys
 from stigma_core.errors import ModelError
 from stigma_core.metrics import evaluate
-from stigma_core.models import CHOICE_RULE, ModelResult, TrainingRun
+from stigma_core.models import CHOICE_RULE, MODEL_TYPES, ModelResult, TrainingRun
 from stigma_core.prevalence import error_rates
 from stigma_core.shift import looks_like_sample, training_profile
 
@@ -67,6 +67,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "stigma_core.features.EngineeredFeatures",
     "stigma_core.models.Densify",
     "stigma_core.text.TextPreprocessor",
+    *MODEL_TYPES,
 )
 VERSIONED_PACKAGES = ("stigma-lens", "scikit-learn", "numpy", "scipy", "pandas", "skops")
 

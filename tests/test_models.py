@@ -13,6 +13,8 @@ from stigma_core.features import FEATURE_NAMES
 from stigma_core.metrics import METRIC_NAMES, Estimate
 from stigma_core.models import (
     FAMILIES,
+    PAPER_FAMILIES,
+    PAPER_SET,
     Densify,
     Family,
     ModelResult,
@@ -53,7 +55,7 @@ def run(coded: pd.DataFrame) -> TrainingRun:
 
 
 def test_families_and_grids_follow_the_paper() -> None:
-    assert list(FAMILIES) == [
+    paper = [
         "random_forest",
         "gradient_boosting",
         "knn",
@@ -62,8 +64,13 @@ def test_families_and_grids_follow_the_paper() -> None:
         "svm_linear",
         "svm_sigmoid",
         "svm_poly",
-        "logistic_regression",
     ]
+    assert list(PAPER_FAMILIES) == paper
+    assert list(PAPER_SET) == [*paper, "logistic_regression"]
+    assert list(FAMILIES)[:9] == list(PAPER_SET)
+    assert list(FAMILIES)[9:] == ["ngrams_lr", "ngrams_svm", "embeddings_lr", "stacked"]
+    assert all(FAMILIES[name].calibration == "none" for name in PAPER_SET)
+    assert all(FAMILIES[name].make_features is None for name in PAPER_SET)
     sizes = {name: len(ParameterGrid(f.grid("paper"))) for name, f in FAMILIES.items()}
     assert sizes["random_forest"] == sizes["gradient_boosting"] == 4 * 5
     assert sizes["knn"] == 25 and sizes["naive_bayes"] == 10
@@ -252,3 +259,126 @@ def test_logistic_regression_on_real_interview_corpus(real_corpus_path) -> None:
     result = run.results["logistic_regression"]
     assert result.metrics["auc"].value > 0.7
     assert result.metrics["recall"].value > 0.7
+
+
+# --- The stronger families: n-grams, sentence embeddings (faked here), the stacked ensemble ---
+
+
+class _HashEncoder:
+    """A stand-in for the sentence model: a fixed random vector per word, averaged, so
+    posts sharing words are alike; counts its calls and the texts it encoded."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts: list[str] = []
+
+    def encode(self, texts, **kwargs) -> np.ndarray:
+        from stigma_core.embeddings import DIMENSIONS
+
+        self.calls += 1
+        self.texts.extend(texts)
+        rows = []
+        for text in texts:
+            vec = np.zeros(DIMENSIONS)
+            for word in str(text).lower().split():
+                seed = int.from_bytes(word.encode()[:8].ljust(8, b"\0"), "little") % 2**32
+                vec += np.random.default_rng(seed).normal(size=DIMENSIONS)
+            rows.append(vec / (np.linalg.norm(vec) or 1.0))
+        return np.asarray(rows, dtype=np.float32)
+
+
+@pytest.fixture
+def fake_embeddings(monkeypatch) -> _HashEncoder:
+    from stigma_core import embeddings
+
+    fake = _HashEncoder()
+    monkeypatch.setattr(embeddings, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(embeddings, "_load_encoder", lambda model: fake)
+    monkeypatch.setattr(embeddings, "_ENCODERS", {})
+    monkeypatch.setattr(embeddings, "_CACHE", {})
+    for name in ("embeddings_lr", "stacked"):
+        family = FAMILIES[name]
+        monkeypatch.setitem(FAMILIES, name, Family(**{**family.__dict__, "requires": None}))
+    return fake
+
+
+def test_stronger_families_fit_predict_and_calibrate(coded: pd.DataFrame,
+                                                     fake_embeddings: _HashEncoder) -> None:
+    from stigma_core.calibration import CalibratedModel
+    from stigma_core.models import NgramEmbeddingStack
+
+    names = ["ngrams_lr", "ngrams_svm", "embeddings_lr", "stacked"]
+    run = train_models(coded, names, cv=3)
+    assert list(run.results) == names
+    for name, result in run.results.items():
+        assert result.test_proba.shape == (60,) and result.oof_proba.shape == (240,)
+        assert ((result.test_proba > 0) & (result.test_proba < 1)).all()
+        recall = (result.oof_proba[result.y_train == 1] >= result.threshold).mean()
+        assert recall >= 0.9, name
+        # the saved pipeline gives exactly the test probabilities
+        again = result.pipeline.predict_proba(run.X_test)[:, 1]
+        assert np.allclose(again, result.test_proba)
+        assert 0 <= result.brier.value <= 0.25 + 0.1
+    # the sample data's words carry the label: n-gram models learn it well
+    assert run.results["ngrams_lr"].metrics["auc"].value > 0.7
+    assert run.results["ngrams_svm"].metrics["auc"].value > 0.7
+    # Platt-calibrated families are wrapped; the stack calibrates itself
+    assert run.results["ngrams_lr"].calibration == "sigmoid"
+    assert isinstance(run.results["ngrams_lr"].pipeline.named_steps["model"], CalibratedModel)
+    assert isinstance(run.results["stacked"].pipeline.named_steps["model"],
+                      NgramEmbeddingStack)
+    features = run.results["ngrams_svm"].pipeline.named_steps["features"]
+    assert [name for name, *_ in features.transformers] == ["words", "chars"]
+    # every distinct post was encoded once, however many folds and families used it
+    assert len(fake_embeddings.texts) == len(set(fake_embeddings.texts))
+    assert len(set(fake_embeddings.texts)) == coded["text"].nunique()
+
+
+def test_calibration_keeps_the_ranking_and_can_be_switched_off(coded: pd.DataFrame) -> None:
+    small = _subset(coded, 200)
+    raw = train_models(small, ["logistic_regression"], cv=3, calibration="none")
+    platt = train_models(small, ["logistic_regression"], cv=3, calibration="sigmoid")
+    a, b = raw.results["logistic_regression"], platt.results["logistic_regression"]
+    assert a.calibration == "none" and b.calibration == "sigmoid"
+    assert not np.allclose(a.test_proba, b.test_proba)
+    assert np.array_equal(np.argsort(a.test_proba, kind="stable"),
+                          np.argsort(b.test_proba, kind="stable"))
+    assert a.metrics["auc"].value == pytest.approx(b.metrics["auc"].value)
+    assert a.oof_false_positives == b.oof_false_positives  # same posts flagged on CV
+    with pytest.raises(ModelError, match="calibration"):
+        train_models(small, ["logistic_regression"], calibration="magic")
+
+
+def test_unavailable_family_is_refused_in_plain_words(monkeypatch, coded) -> None:
+    from stigma_core import models
+
+    family = FAMILIES["embeddings_lr"]
+    blocked = Family(**{**family.__dict__, "requires": lambda: "torch is not installed"})
+    monkeypatch.setitem(FAMILIES, "embeddings_lr", blocked)
+    assert models.unavailable_families() == {"embeddings_lr": "torch is not installed"}
+    assert "embeddings_lr" not in models.available_families()
+    with pytest.raises(ModelError, match="cannot be trained here: torch is not installed"):
+        train_models(coded, ["embeddings_lr"])
+
+
+def test_recommended_set_falls_back_without_embeddings(monkeypatch) -> None:
+    from stigma_core import models
+
+    assert models.RECOMMENDED == ("ngrams_svm", "embeddings_lr", "stacked")
+    for name in ("embeddings_lr", "stacked"):
+        family = FAMILIES[name]
+        monkeypatch.setitem(FAMILIES, name,
+                            Family(**{**family.__dict__, "requires": lambda: "missing"}))
+    assert models.recommended_families() == ["ngrams_lr", "ngrams_svm"]
+
+
+def test_stack_combines_blocks_and_saves_safely(coded: pd.DataFrame,
+                                                fake_embeddings: _HashEncoder) -> None:
+    from stigma_core.persist import bundle_from_run, from_bytes, to_bytes
+
+    run = train_models(coded, ["stacked"], cv=3)
+    stack = run.results["stacked"].pipeline.named_steps["model"]
+    assert len(stack.members_) == 2 and stack.combiner_.coef_.shape == (1, 2)
+    bundle = from_bytes(to_bytes(bundle_from_run(run)))
+    again = bundle.pipeline.predict_proba(run.X_test)[:, 1]
+    assert np.allclose(again, run.results["stacked"].test_proba)
