@@ -34,7 +34,7 @@ postgres:
 	    || $$SUDO su postgres -c "createuser -s $$(id -un)"
 
 run: $(STAMP)
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(PY) -m dashboard.serve --server.port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,5 @@
-"""Stigma Lens dashboard — entry point: `streamlit run app.py`.
+"""Stigma Lens dashboard — entry point: `python -m dashboard.serve` (`make run`), which is
+`streamlit run app.py` with one start-up fix (see dashboard/serve.py).
 
 Sets up the shared frame (page navigation, the sidebar with the current dataset and model,
 presenter and privacy switches) and opens on the sample data, so a first-time visitor sees

@@ -4,10 +4,10 @@ Issue goals: the first page with the sample data is drawn under 5 s from a cold 
 moving the Model lab cost slider refits nothing (our own compute per move at most 50 ms).
 
 Measured here:
-1. Cold start, ``--repeats`` pairs of starts, each a fresh ``streamlit run`` (empty memory
-   caches) and a fresh Chromium context. The first of a pair starts with an empty Streamlit
-   disk cache in a new $HOME (the very first start on a machine); the second starts on the
-   same $HOME and finds the loaded sample there (later starts). Each is timed from
+1. Cold start, ``--repeats`` pairs of starts, each a fresh ``python -m dashboard.serve``
+   (empty memory caches) and a fresh Chromium context. The first of a pair starts with an
+   empty Streamlit disk cache in a new $HOME (the very first start on a machine); the second
+   starts on the same $HOME and finds the loaded sample there (later starts). Each is timed from
    server launch -> health endpoint ok, server launch -> Data page drawn (heading "In use:
    sample train.csv", script state notRunning, "Posts kept" 800), and browser navigation ->
    page drawn. Timestamps of "drawn" are taken inside the page
@@ -325,7 +325,8 @@ def first_sample_load(repeats: int) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def fresh_dashboard(log_dir: Path, index: int, home: Path) -> Iterator[tuple[str, float, float]]:
-    """A new `streamlit run` server: (url, launch time, seconds until healthy); stopped after.
+    """A new `python -m dashboard.serve` server: (url, launch time, seconds until healthy);
+    stopped after.
 
     `home` is the server's $HOME, which holds Streamlit's disk cache: a new folder gives a
     first start, one an earlier server used gives a later start.

@@ -35,13 +35,14 @@ def free_port() -> int:
 
 def start_dashboard(port: int, log_path: Path, home: Path | None = None,
                     env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` headless on `port`, output to `log_path`.
+    """The dashboard (`python -m dashboard.serve`, as `make run`) headless on `port`, output
+    to `log_path`.
 
     `home` replaces $HOME for the server, and with it Streamlit's disk cache (~/.streamlit);
     `env` adds variables (e.g. STIGMA_CODING_DB, the coding database to use).
     """
     command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+        sys.executable, "-m", "dashboard.serve",
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
     ]

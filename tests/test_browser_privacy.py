@@ -47,20 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tabs = tmp_path_factory.mktemp("tabs")
     with running_dashboard("streamlit_privacy.log", env={"STIGMA_SESSION_DIR": str(tabs)}
                            ) as url:
-        first_visit(url)
         yield url
-
-
-def first_visit(url: str) -> None:
-    """Open the first page once, as the first user after a server start does. Sessions that
-    start at the very same moment as a fresh server's first one can run a page without
-    app.py (Streamlit's old pages/ folder mode, see dashboard/__init__.py) until their next
-    click; the concurrency test is about scoring, not that start-up race."""
-    with chromium_browser() as chromium:
-        tab = chromium.new_page()
-        tab.goto(url)
-        expect(tab.get_by_role("heading", name="In use: sample train.csv")).to_be_visible(
-            timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
