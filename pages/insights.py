@@ -3,12 +3,11 @@ and stigma_core.segments do the work through dashboard/cached.py)."""
 
 from __future__ import annotations
 
-import uuid
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import cached, charts, slides, state
+from dashboard.insights import tagger_note, train_section
 from stigma_core import insights
 from stigma_core.errors import CorpusError, ModelError
 
@@ -20,21 +19,6 @@ EXAMPLE_POST = "I feel so weak for needing meds. Does anyone else feel ashamed?"
 def test_caption(test: dict) -> None:
     """A chi-square result in plain words."""
     st.markdown(f"**{test['words']}**")
-
-
-def tagger_note() -> None:
-    """Which tagger made the tags, in one line."""
-    taggers = cached.insight_taggers()
-    if taggers:
-        parts = [f"{kind}: {taggers[kind].cv_report_.words()}" for kind in ("domain", "theme")
-                 if taggers.get(kind) is not None]
-        st.caption("Tags from taggers trained on your coded posts — " + " ".join(parts))
-    else:
-        added = sum(len(t) for c in (state.get(state.INSIGHT_TERMS) or {}).values()
-                    for t in c.values())
-        st.caption("Tags from the word lists (no coding needed; see *Word lists and coding* for "
-                   "why a post got its tag)" + (f", with {added} words you added." if added
-                                               else "."))
 
 
 def overview(posts: pd.DataFrame, min_n: int) -> None:
@@ -203,73 +187,6 @@ def add_words() -> None:
         if st.button("Remove the words added this session", key="ins_clear"):
             state.put(state.INSIGHT_TERMS, {})
             st.rerun()
-
-
-def coded_upload() -> pd.DataFrame | None:
-    """A coded file (text + domain and/or theme columns), uploaded or the sample's."""
-    upload = st.file_uploader("A coded file: one post per row, with its domain and/or theme",
-                              type=["csv", "tsv", "xlsx", "json", "jsonl", "parquet"],
-                              key="ins_coded")
-    if upload is not None:
-        try:
-            return cached.read_upload(upload.getvalue(), upload.name)
-        except CorpusError as err:
-            st.error(str(err))
-            return None
-    if st.toggle("Use the sample training set's domain and theme codes (synthetic)",
-                 key="ins_use_sample_codes"):
-        return cached.read_sample_table(cached.SAMPLE_TRAIN)
-    return None
-
-
-def train_section() -> None:
-    """Train taggers on coded posts and choose them instead of the word lists."""
-    st.markdown("**Trained taggers, once your group has coded posts by domain and theme**")
-    st.caption("The Coding page codes stigma yes/no; for domains and themes, code posts in a "
-               "spreadsheet (a text column, a domain column and/or a theme column) and upload "
-               "it here. Classes: " + ", ".join(insights.DOMAINS) + " / "
-               + ", ".join(insights.THEMES) + " (spaces, hyphens and capitals are fine).")
-    raw = coded_upload()
-    if raw is not None:
-        columns = list(raw.columns)
-        pick = {c.lower(): c for c in columns}
-        a, b, c = st.columns(3)
-        text_col = a.selectbox("Text column", columns, key="ins_text_col",
-                               index=columns.index(pick.get("text", columns[0])))
-        none = "(none)"
-        domain_col = b.selectbox("Domain column", [none, *columns], key="ins_domain_col",
-                                 index=([none, *columns].index(pick["domain"])
-                                        if "domain" in pick else 0))
-        theme_col = c.selectbox("Theme column", [none, *columns], key="ins_theme_col",
-                                index=([none, *columns].index(pick["theme"])
-                                       if "theme" in pick else 0))
-        if st.button("Train the taggers", type="primary", key="ins_train",
-                     disabled=domain_col == none and theme_col == none):
-            trained = {"id": uuid.uuid4().hex, "domain": None, "theme": None}
-            try:
-                for kind, column in (("domain", domain_col), ("theme", theme_col)):
-                    if column != none:
-                        trained[kind] = cached.train_insight_tagger(raw[text_col], raw[column],
-                                                                    kind)
-            except (CorpusError, ModelError) as err:
-                st.error(str(err))
-                return
-            state.put(state.INSIGHT_TAGGERS, trained)
-            state.put(state.INSIGHT_SOURCE, "trained")  # use what was just trained
-            st.rerun()
-    trained = state.get(state.INSIGHT_TAGGERS)
-    if not trained:
-        return
-    for kind in ("domain", "theme"):
-        model = trained.get(kind)
-        if model is not None:
-            st.markdown(f"**{kind.capitalize()} tagger** — {model.cv_report_.words()}")
-            st.dataframe(charts.tagger_table(model.cv_report_.per_class), hide_index=True,
-                         key=f"ins_f1_{kind}")
-    st.radio("Tag the posts with", ["lexicon", "trained"], key=state.INSIGHT_SOURCE,
-             format_func={"lexicon": "The word lists",
-                          "trained": "The trained taggers (word lists where none)"}.get,
-             horizontal=True, persist_state="session")
 
 
 def word_lists() -> None:

@@ -166,6 +166,7 @@ def test_explain_a_post_and_add_words(opened: object) -> None:
 
 def test_trained_taggers_from_coded_posts_replace_the_word_lists() -> None:
     at = open_app("pages/insights.py")
+    at.radio(key="ins_train_from").set_value("file").run()
     at.toggle(key="ins_use_sample_codes").set_value(True).run()
     assert at.selectbox(key="ins_domain_col").value == "domain"
     assert at.selectbox(key="ins_theme_col").value == "theme"
@@ -176,7 +177,8 @@ def test_trained_taggers_from_coded_posts_replace_the_word_lists() -> None:
     assert len(reports) == 2 and all("over 800 coded posts, 5 folds" in m for m in reports)
     f1 = table_with(at, "F1 (95% CI)")
     assert set(f1["Class"]) <= set(insights.CLASS_NAMES.values()) and len(f1) >= 4
-    assert any(c.startswith("Tags from taggers trained on your coded posts")
+    assert any(c.startswith("Tags from taggers trained on your coded posts — Domain: a tagger "
+                            "trained on 800 coded posts from your coded file")
                for c in texts(at.caption))
     at.radio(key=state.INSIGHT_SOURCE).set_value("lexicon").run()
     assert any(c.startswith("Tags from the word lists") for c in texts(at.caption))
@@ -209,3 +211,58 @@ def test_the_report_gets_an_insights_section() -> None:
     assert "does not clearly differ across platforms" in section and "Cramér" in section
     assert re.search(r"\d+\.\d% \(\d+\.\d% to \d+\.\d%\)", section)
     assert section.count('class="plot"') == 2
+
+
+def test_taggers_trained_on_a_coding_projects_settled_domain_and_theme_codes(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+    from app_support import REPO
+
+    from stigma_core.coding.store import CodingStore
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("STIGMA_CODING_DB", str(tmp_path / "coding.sqlite"))
+    coded = pd.read_csv(REPO / "sample_data" / "train.csv", keep_default_na=False)
+    coded = coded.assign(domain=insights.normalise_tags(coded["domain"], "domain"),
+                         theme=insights.normalise_tags(coded["theme"], "theme"))
+    coded = coded.groupby(["domain", "theme"]).head(6).reset_index(drop=True)
+    truth = dict(zip(coded["text"].str.strip(), zip(coded["domain"], coded["theme"],
+                                                    strict=True), strict=True))
+    store = CodingStore(f"sqlite:///{tmp_path / 'coding.sqlite'}")
+    store.create_project("Coded", verify_share=0.0, schemes=["domain", "theme"])
+    store.add_raters("Coded", ["R1", "R2"])
+    store.add_posts("Coded", coded["text"])
+    for rater in ("R1", "R2"):
+        for item in store.queue("Coded", rater):
+            domain, theme = truth[item.text]
+            store.save_code("Coded", rater, item.assignment_id, 0, domain=domain, theme=theme)
+    n = len(store.scheme_labels("Coded", "domain"))
+    assert n == len(coded) > 40
+    at = open_app("pages/insights.py")
+    assert at.radio(key="ins_train_from").value == "project"
+    assert at.selectbox(key="ins_project").value == "Coded"
+    assert any(f"domain {n:,} posts, theme {n:,} posts" in c for c in texts(at.caption))
+    at.button(key="ins_train_project").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.radio(key=state.INSIGHT_SOURCE).value == "trained"
+    note = next(c for c in texts(at.caption) if c.startswith("Tags from taggers trained"))
+    for kind in ("Domain", "Theme"):
+        assert re.search(rf"{kind}: a tagger trained on {n:,} coded posts from coding project "
+                         r"'Coded' \(cross-validated macro-F1 \d\.\d\d, 95% CI \d\.\d\d to "
+                         r"\d\.\d\d\)", note), note
+    f1 = table_with(at, "F1 (95% CI)")
+    assert f1["F1 (95% CI)"].str.contains(" to ").all()
+    # the shares on the page are the trained tagger's tags, not the word lists'
+    model = at.session_state[state.INSIGHT_TAGGERS]["domain"]
+    corpus = at.session_state[state.CORPUS]
+    expected = pd.Series(insights.tag_with(model, corpus["text"])).value_counts()
+    lexicon = pd.Series(insights.tag_domains(corpus["text"])).value_counts()
+    assert not expected.equals(lexicon)
+    bars = next(f for f in figures(at)
+                if f.layout.title.text.startswith("Where the talk sits: domain")).data[0]
+    shown = {x.split("<br>")[0]: int(t.split(" of ")[0].replace(",", ""))
+             for x, t in zip(bars.x, bars.customdata, strict=True)}
+    names = {insights.CLASS_NAMES[c].split(" (")[0]: c for c in insights.DOMAINS}
+    assert {names[k]: v for k, v in shown.items() if v} == expected.to_dict()
+    at.radio(key=state.INSIGHT_SOURCE).set_value("lexicon").run()
+    assert any(c.startswith("Tags from the word lists") for c in texts(at.caption))
