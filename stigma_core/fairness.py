@@ -47,6 +47,8 @@ DEFAULT_AGE_EDGES = (18, 25, 35, 50, 65)
 MAX_GROUPS = 60
 """A column with more distinct values than this is not offered as a group (an id, a text)."""
 RATES = {"fn": ("missed", "stigmatising"), "fp": ("wrongly flagged", "other")}
+METHOD_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg",
+                "fdr_by": "Benjamini-Yekutieli", "sidak": "Šidák", "holm-sidak": "Holm-Šidák"}
 
 
 @dataclass
@@ -187,6 +189,7 @@ def _percent(value: float) -> str:
 def _findings(result: FairnessAudit) -> list[str]:
     """Plain-words sentences about the audit (worse groups first)."""
     table, by = result.table, result.by
+    method = METHOD_NAMES.get(result.method, result.method)
     out = []
     for kind in ("fn", "fp"):
         verb, what = RATES[kind]
@@ -198,7 +201,7 @@ def _findings(result: FairnessAudit) -> list[str]:
                 f"{_percent(getattr(row, f'{kind}_ci_low'))} to "
                 f"{_percent(getattr(row, f'{kind}_ci_high'))}), significantly more than in the "
                 f"other groups together ({_percent(getattr(row, f'{kind}_rest_rate'))}; "
-                f"Fisher's exact test, {result.method}-adjusted p = "
+                f"Fisher's exact test, {method}-adjusted p = "
                 f"{getattr(row, f'{kind}_p_adjusted'):.3g}).")
     tested = int(table["fn_p"].notna().sum())
     if not result.worse_misses:
@@ -207,7 +210,7 @@ def _findings(result: FairnessAudit) -> list[str]:
                        "group's miss rate could be tested. Code more posts per group.")
         else:
             out.append(f"No {by} group's miss rate is significantly higher than the rest's "
-                       f"({tested} groups tested, {result.method} adjustment, alpha "
+                       f"({tested} groups tested, {method} adjustment, alpha "
                        f"{result.alpha:g}). This is not proof that the model misses alike in "
                        "every group: see how wide the intervals are.")
     skipped = int(table["fn_too_few"].sum())
