@@ -13,6 +13,7 @@ from stigma_core import export
 from stigma_core.errors import CorpusError, ModelError
 
 REPORT_SECONDS = "rep_build_seconds"
+REPORT_MODES = "rep_built_modes"  # (presenter, privacy) the kept report was built with
 
 
 def scored_or_none() -> pd.DataFrame | None:
@@ -38,6 +39,7 @@ def build_report(scored: pd.DataFrame | None, title: str, min_n: int) -> None:
             presenter_mode=state.presenter(), privacy_mode=state.privacy())
     state.put(state.REPORT, html)
     state.put(REPORT_SECONDS, time.perf_counter() - started)
+    state.put(REPORT_MODES, (state.presenter(), state.privacy()))
 
 
 def downloads(scored: pd.DataFrame) -> None:
@@ -69,6 +71,10 @@ posts = scored_or_none()
 if st.button("Build the report", type="primary", key="rep_build"):
     build_report(posts, report_title, minimum)
 built = state.get(state.REPORT)
+if built and state.get(REPORT_MODES) != (state.presenter(), state.privacy()):
+    # never offer a report built before presenter mode went on (it may hold raw posts)
+    st.info("Presenter or privacy mode changed since the report was built: build it again.")
+    built = None
 if built:
     st.success(f"Report ready ({len(built.encode()) / 1e6:.2f} MB, built in "
                f"{state.get(REPORT_SECONDS, 0):.1f} s; opens offline in any browser).")

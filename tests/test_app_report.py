@@ -108,7 +108,10 @@ def test_privacy_mode_masks_handles_in_the_report_and_the_exports(ready: object)
 
 
 def test_presenter_mode_leaves_every_raw_post_out(ready: object) -> None:
+    build(ready)  # a report built before presenter mode goes on is never offered after it
     ready.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    assert "Download the HTML report" not in [b.proto.label for b in ready.get("download_button")]
+    assert any("changed since the report was built" in i for i in texts(ready.info))
     html = build(ready)
     assert "Presenter mode: raw posts and profiles are hidden." in html
     corpus = ready.session_state[state.CORPUS]
