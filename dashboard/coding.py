@@ -66,7 +66,7 @@ def scheme_choices(schemes: Sequence[str], assignment_id: int) -> None:
         options = SCHEME_CHOICES[scheme]
         for column, (value, label, shortcut) in zip(st.columns(len(options)), options,
                                                     strict=True):
-            column.button(f"{label} ({shortcut.upper()})", key=f"code_{scheme}_btn_{value}",
+            column.button(label, key=f"code_{scheme}_btn_{value}",  # Streamlit shows the key
                           shortcut=shortcut, width="stretch",
                           type="primary" if chosen == value else "secondary",
                           on_click=_choose, args=(key, value))

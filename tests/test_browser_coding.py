@@ -47,9 +47,14 @@ def corpus(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The coding database file of this module's dashboard."""
+    return tmp_path_factory.mktemp("coding") / "coding.sqlite"
+
+
+@pytest.fixture(scope="module")
+def server(database: Path) -> Iterator[str]:
     """The dashboard with a coding database of its own."""
-    database = tmp_path_factory.mktemp("coding") / "coding.sqlite"
     with running_dashboard("streamlit_coding.log",
                            env={"STIGMA_CODING_DB": str(database), "DATABASE_URL": ""}) as url:
         yield url
@@ -170,3 +175,44 @@ def test_two_raters_code_in_two_browsers_then_a_model_and_prevalence(
     low, high = float(bounds[1]) / 100, float(bounds[2]) / 100
     analyst.screenshot(path=str(ARTIFACTS / "5_prevalence_coded.png"), full_page=True)
     assert low <= truth["__share__"] <= high
+
+
+def test_a_rater_chooses_domain_and_theme_by_keyboard(server: str, browser: object,
+                                                      database: Path) -> None:
+    """The rater screen of a project that asks for domain and theme: large choices, one key
+    each, the chosen ones highlighted, then 1 saves everything; the screenshot is looked at."""
+    from stigma_core.coding.store import CodingStore
+
+    store = CodingStore(f"sqlite:///{database}")
+    store.create_project("Domains and themes", schemes=["domain", "theme"])
+    store.add_raters("Domains and themes", ["R1", "R2"])
+    posts = ["My family says therapy is for weak people and I should just pray more.",
+             "Does anyone know how to get a GP referral for counselling?"]
+    store.add_posts("Domains and themes", posts)
+    tab = new_tab(browser, server)
+    tab.set_viewport_size({"width": 1400, "height": 1500})  # the whole screen in one shot
+    go_to(tab, "Coding")
+    choose(tab, "Coding project", "Domains and themes")
+    tab.get_by_text("Code posts (rater)").click()
+    settle(tab)
+    choose(tab, "I am", "R1")
+    expect(tab.get_by_text("Where does it sit?", exact=False)).to_be_visible()
+    community = tab.get_by_role("button", name=re.compile(r"^Community"))
+    awareness = tab.get_by_role("button", name=re.compile(r"^Awareness"))
+    expect(community).to_be_visible()
+    tab.screenshot(path=str(ARTIFACTS / "5_coding_rater_domain_theme_blank.png"), full_page=True)
+    tab.get_by_role("heading", name="Coding", exact=True).click()  # focus off inputs
+    tab.keyboard.press("w")
+    settle(tab)
+    tab.keyboard.press("a")
+    settle(tab)
+    expect(community).to_have_attribute("kind", "primary")
+    expect(awareness).to_have_attribute("kind", "primary")
+    tab.screenshot(path=str(ARTIFACTS / "5_coding_rater_domain_theme.png"), full_page=True)
+    progress = tab.get_by_text(re.compile(r"^\d+ of \d+ coded$"))
+    tab.keyboard.press("1")
+    expect(progress).to_have_text("1 of 2 coded")
+    codes = store.codes("Domains and themes")
+    assert codes[["rater", "value", "domain", "theme"]].values.tolist() == [
+        ["R1", 1, "community", "awareness"]]
+    store.dispose()

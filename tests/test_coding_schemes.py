@@ -50,6 +50,7 @@ def _scheme_project(url: str, raters=("R1", "R2", "R3")) -> CodingStore:
     store = CodingStore(url)
     info = store.create_project("study", verify_share=0.0, seed=1, schemes=["theme", "domain"])
     assert info.schemes == ("stigma", "domain", "theme")
+    assert "**Domain** — where the talk sits" in info.guidelines  # raters see what they mean
     store.add_raters("study", raters)
     store.add_posts("study", POSTS)
     return store
@@ -171,6 +172,8 @@ def test_a_project_without_the_schemes_is_unchanged(coding_url: str) -> None:
         store.set_schemes("study", ["domain"])
     store.create_project("fresh")
     assert store.set_schemes("fresh", ["domain"]).schemes == ("stigma", "domain")
+    assert "**Theme**" in store.project("fresh").guidelines
+    assert "**Theme**" not in store.project("study").guidelines
     with pytest.raises(CodingError, match="Unknown coding scheme 'mood'"):
         store.set_schemes("fresh", ["mood"])
     # a review never carries a domain or theme, even in a project that asks for them

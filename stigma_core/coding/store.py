@@ -71,6 +71,16 @@ DEFAULT_GUIDELINES = (
     "Choose \"can't tell\" only when the post cannot be understood (e.g. no context, another "
     "language); it goes to a third rater."
 )
+SCHEME_GUIDELINES = (
+    "**Domain** — where the talk sits: *self* (the writer's own shame or condition: \"I feel "
+    "weak for needing meds\"), *community* (family, friends, peers, faith groups, society, "
+    "slurs aimed at others), *professional* (workplace, employers, clinicians, care "
+    "settings), or *none of these* (nothing about mental health).\n\n"
+    "**Theme** — what the post does: *awareness* (stigma exists and must be broken), "
+    "*actionable* (concrete steps or a call to act), *help-seeking* (asks how to get help), "
+    "*personal story* (first-person experience), or *other*. Choose the one that fits best."
+)
+"""Added to the default guidelines of a project that asks for domain and theme."""
 CODE_NAMES = {1: "stigmatising", 0: "not stigmatising", -1: "can't tell"}
 DEFAULT_RATERS = ("R1", "R2", "R3")
 """Raters a project started in one click gets (renamed or added to under Set up)."""
@@ -241,6 +251,8 @@ class CodingStore:
         ``schemes``: what raters code beside the stigma code — ``("domain", "theme")``, either
         one, or nothing (the default: the stigma code only)."""
         extra = extra_schemes(schemes)
+        if extra and guidelines.strip() == DEFAULT_GUIDELINES:
+            guidelines = f"{DEFAULT_GUIDELINES}\n\n{SCHEME_GUIDELINES}"
         name = name.strip()
         if not name:
             raise CodingError("Give the coding project a name.")
@@ -292,6 +304,8 @@ class CodingStore:
                                   "they code can no longer change; start a new project to code "
                                   "domain or theme as well.")
             info.extra_schemes = ",".join(extra)
+            if extra and info.guidelines.strip() == DEFAULT_GUIDELINES:
+                info.guidelines = f"{DEFAULT_GUIDELINES}\n\n{SCHEME_GUIDELINES}"
             return _info(info)
 
     def add_raters(self, project: str, names: Iterable[str]) -> list[str]:
