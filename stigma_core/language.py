@@ -174,7 +174,57 @@ def choose_posts(
     if choice.dominant is not None:
         _judge_undecided(choice, texts, wanted)
     choice.keep = (codes == wanted) | (codes == UNDECIDED)
+    if choice.dominant is not None and choice.keep.any():
+        choice.note = " ".join(part for part in (choice.note, _mostly_other_note(choice, wanted))
+                               if part)
     return choice
+
+
+ENGLISH_ONLY = (
+    "Stigma Lens's models, text preprocessing and word lists are English, like the study it "
+    "follows, so they would read posts in another language as noise."
+)
+
+
+def language_name(code: str) -> str:
+    """The English name of an ISO 639-1 code ("es" -> "Spanish"; the code when unknown)."""
+    return _language_name(code)
+
+
+def language_counts(codes: Sequence[object], top: int = 3) -> str:
+    """The commonest clear languages among ``codes`` in words: "Spanish (es) 28, German (de)
+    2" ("" when no post has a clear language)."""
+    clear = pd.Series([c for c in codes if c is not None and c != UNDECIDED], dtype=object)
+    counts = clear.value_counts().head(top)
+    return ", ".join(f"{language_name(code)} ({code}) {n:,}" for code, n in counts.items())
+
+
+def other_language_message(codes: Sequence[object], wanted: str) -> str:
+    """Plain words for a corpus with no post in ``wanted``: which language(s) it is in, why
+    that matters, and what to do."""
+    clear = [c for c in codes if c is not None and c != UNDECIDED]
+    top = Counter(clear).most_common(1)
+    if top and top[0][1] >= 0.8 * len(clear):
+        code, n = top[0]
+        what = (f"This corpus is in {language_name(code)} ({code}: {n:,} of its "
+                f"{len(codes):,} posts), not {language_name(wanted)}.")
+    elif clear:
+        what = (f"This corpus is not in {language_name(wanted)}: of its {len(codes):,} posts, "
+                f"{language_counts(codes)}.")
+    else:
+        what = f"No post of this corpus reads as {language_name(wanted)}."
+    return (f"{what} {ENGLISH_ONLY if wanted == 'en' else ''} Load a corpus in "
+            f"{language_name(wanted)}; in the dashboard you can untick 'Keep only English "
+            "posts' on the Data page to load these posts anyway, knowing that their scores "
+            "will mean little.").replace("  ", " ")
+
+
+def _mostly_other_note(choice: LanguageChoice, wanted: str) -> str:
+    """A warning for a corpus ruled by another language: only the wanted posts are kept."""
+    kept = int(choice.keep.sum())
+    return (f"Most of this corpus is in {language_name(choice.dominant)} "
+            f"({choice.dominant}); only the {kept:,} posts in {language_name(wanted)} or too "
+            f"short to tell are kept. " + (ENGLISH_ONLY if wanted == "en" else "")).strip()
 
 
 def dominant_language(codes: np.ndarray, wanted: str) -> str | None:

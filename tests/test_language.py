@@ -133,3 +133,91 @@ def test_no_judging_below_the_minimum_of_clear_posts() -> None:
     choice = language.choose_posts(texts, "en")
     assert choice.dominant is None
     assert choice.keep.tolist() == [False] * (language.MIN_CLEAR_POSTS - 1) + [True]
+
+
+SPANISH_CORPUS = [
+    "Las personas con depresión son peligrosas y deberían estar encerradas.",
+    "Mi hermana tiene ansiedad y está mejorando mucho con terapia.",
+    "Los enfermos mentales son vagos, no quieren trabajar nunca.",
+    "Hablar de salud mental ayuda a romper el estigma en la sociedad.",
+    "No dejaría que un esquizofrénico cuidara a mis hijos pequeños.",
+]
+GERMAN_CORPUS = [
+    "Menschen mit Depressionen sind gefährlich und sollten weggesperrt werden.",
+    "Meine Schwester hat eine Angststörung und es geht ihr mit Therapie besser.",
+    "Psychisch Kranke sind faul und wollen einfach nicht arbeiten.",
+    "Über psychische Gesundheit zu sprechen hilft gegen das Stigma.",
+    "Ich würde einen Schizophrenen nicht auf meine Kinder aufpassen lassen.",
+]
+
+
+def corpus_file(tmp_path: object, posts: list[str], name: str) -> object:
+    import pandas as pd
+
+    path = tmp_path / name
+    pd.DataFrame({"text": posts, "label": [1, 0, 1, 0, 1]}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("posts", "name", "code"), [
+    (SPANISH_CORPUS, "Spanish", "es"), (GERMAN_CORPUS, "German", "de")])
+def test_a_corpus_in_another_language_is_named_and_refused_plainly(
+    tmp_path: object, posts: list[str], name: str, code: str,
+) -> None:
+    from stigma_core import io
+
+    path = corpus_file(tmp_path, posts, f"{code}.csv")
+    with pytest.raises(CorpusError) as caught:
+        io.load_corpus(path)
+    message = str(caught.value)
+    assert f"This corpus is in {name} ({code}: 5 of its 5 posts), not English." in message
+    assert "models, text preprocessing and word lists are English" in message
+    # loading it anyway, with the filter off, is possible and keeps every post
+    assert len(io.load_corpus(path, language=None)) == 5
+
+
+def test_a_corpus_mostly_in_another_language_keeps_the_english_posts_and_says_so() -> None:
+    texts = [f"{SPANISH_CORPUS[i % 5]} {i}" for i in range(30)] + [f"{ENGLISH} {i}"
+                                                                  for i in range(3)]
+    choice = language.choose_posts(texts, "en")
+    assert choice.keep.sum() == 3
+    assert "Most of this corpus is in Spanish (es); only the 3 posts in English" in choice.note
+
+
+def test_mixed_languages_are_counted_by_name() -> None:
+    codes = np.array(["es"] * 10 + ["de"] * 8 + ["und"] * 2, dtype=object)
+    message = language.other_language_message(codes, "en")
+    assert message.startswith("This corpus is not in English: of its 20 posts, Spanish (es) "
+                              "10, German (de) 8.")
+    assert language.language_name("de") == "German"
+
+
+def test_the_cli_says_which_language_a_corpus_is_in(tmp_path: object) -> None:
+    import subprocess
+    import sys
+
+    path = corpus_file(tmp_path, GERMAN_CORPUS, "de.csv")
+    done = subprocess.run(
+        [sys.executable, "-m", "stigma_core", "train", "--data", str(path), "--text-col", "text",
+         "--label-col", "label", "--out", str(tmp_path / "m.skops")],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert "This corpus is in German (de: 5 of its 5 posts), not English." in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_data_page_says_which_language_an_upload_is_in() -> None:
+    import pandas as pd
+    from app_support import open_app, sidebar_text
+
+    at = open_app()
+    at.radio(key="data_source").set_value("My own file").run()
+    data = pd.DataFrame({"text": SPANISH_CORPUS, "label": [1, 0, 1, 0, 1]}).to_csv(
+        index=False).encode()
+    at.file_uploader(key="data_upload").set_value(("es.csv", data, "text/csv")).run()
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "This corpus is in Spanish (es: 5 of its 5 posts), not English." in errors
+    assert "untick 'Keep only English posts'" in errors
+    assert "sample train.csv — 800 rows" in sidebar_text(at)  # the sample stays in use

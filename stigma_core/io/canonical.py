@@ -475,10 +475,8 @@ def _keep_language(frame: pd.DataFrame, language: str, dropped: dict[str, int],
         notes.append(f"Language given by the file for {n_given:,} posts"
                      + (f", detected for {detected:,}." if detected else "."))
     if not keep.any():
-        raise CorpusError(
-            f"No post is in the chosen language ({language!r}); all {len(frame):,} are in "
-            "other languages. Choose their language or turn the filter off."
-        )
+        raise CorpusError(f"No post is in the chosen language ({language!r}). "
+                          + lang.other_language_message(choice.codes, language))
     dropped["other_language"] = int((~keep).sum())
     if dropped["other_language"]:
         dropped_given = None if given is None else frame["lang"][~keep].tolist()
