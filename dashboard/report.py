@@ -151,9 +151,23 @@ def prevalence_display(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
             "Warning": "" if few else row.get("warning") or "",
         })
     shown = pd.DataFrame(rows)
-    if not shown["Warning"].astype(bool).any():
+    warnings = set(shown["Warning"]) - {""}
+    if len(warnings) == 1 and shown["Warning"].astype(bool).sum() > 1:
+        # the same caution on every row: said once, under the table's caption
+        shown.attrs["warning"] = warnings.pop()
+        warnings = set()
+    if not warnings:
         shown = shown.drop(columns="Warning")
     return shown
+
+
+def prevalence_table_item(table: pd.DataFrame, group_label: str, caption: str
+                          ) -> tuple[pd.DataFrame, str]:
+    """(:func:`prevalence_display`, caption) with a caution shared by every row in the
+    caption, for a section's ``tables``."""
+    shown = prevalence_display(table, group_label)
+    warning = shown.attrs.get("warning")
+    return shown, f"{caption}. Caution for every row: {warning}" if warning else caption
 
 
 def _country(code: object) -> str:
@@ -352,6 +366,9 @@ def _decision_words(bundle: object) -> str:
         text += (f" On {n:,} held-out test posts it finds {one_in(recall)} stigmatising posts "
                  f"({percent(recall)}), and {one_in(precision)} flagged posts {verb} really "
                  f"stigmatising ({percent(precision)})." if n else "")
+    flagged = (metrics.get("predicted_positive_share") or {}).get("value")
+    if flagged is not None:
+        text += f" It flags {percent(flagged)} of the test posts for review."
     auc = metrics.get("auc") or {}
     if auc.get("value") is not None:
         text += f" AUC {metric_cell('auc', auc['value'], auc.get('ci_low'), auc.get('ci_high'))}."
@@ -459,21 +476,20 @@ def prevalence_section(scored: pd.DataFrame, min_n: int) -> ReportSection:
     rates = cached.bundle_error_rates(state.get(state.MODEL))
     overall = cached.prevalence_table(scored, None, rates, min_n)
     figures = []
-    tables = [(prevalence_display(overall, "Posts"), "Overall prevalence (95% CIs)")]
+    tables = [prevalence_table_item(overall, "Posts", "Overall prevalence (95% CIs)")]
     for column, title in (("platform", "By platform"), ("country", "By country")):
         if column in scored:
             table = cached.prevalence_table(scored, column, rates, min_n)
             figure = charts.share_bars(table, title, column.capitalize())
             figures.append((figure, figure_alt(figure)))
-            shown = prevalence_display(table, column.capitalize())
             note = f"{title} (groups under {min_n} posts get no estimate)"
-            if len(shown) > MAX_ROWS:
-                note += f"; the {MAX_ROWS} largest of {len(shown)}"
-                shown = shown.head(MAX_ROWS)
-            tables.append((shown, note))
+            if len(table) > MAX_ROWS:
+                note += f"; the {MAX_ROWS} largest of {len(table)}"
+            tables.append(prevalence_table_item(table.head(MAX_ROWS), column.capitalize(),
+                                                note))
     if "is_retweet" in scored:
-        tables.append((prevalence_display(cached.retweet_table(scored, rates, min_n), "Posts"),
-                       "With and without retweets"))
+        tables.append(prevalence_table_item(cached.retweet_table(scored, rates, min_n), "Posts",
+                                            "With and without retweets"))
     images = []
     for code, name in charts.CLASS_NAMES.items():
         texts = scored.loc[scored["stigma_predicted"] == code, "text"]

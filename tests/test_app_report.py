@@ -185,3 +185,18 @@ def test_rendered_page_escapes_text_masks_tables_and_keeps_captions() -> None:
     hidden = report.render_html([ReportSection("S", tables=[people])], title="t",
                                 created="now", presenter_mode=True)
     assert "mail me" not in hidden and "&lt;email&gt;" not in hidden
+
+
+def test_a_caution_shared_by_every_row_is_said_once_in_the_caption() -> None:
+    caution = "The classifier barely separates the classes."
+    table = pd.DataFrame({
+        "group": ["a", "b"], "n": [50, 60], "raw": [0.9, 0.8], "raw_ci_low": [0.8, 0.7],
+        "raw_ci_high": [0.95, 0.9], "corrected": [0.1, 0.2], "corrected_ci_low": [0.0, 0.0],
+        "corrected_ci_high": [0.5, 0.6], "too_few": [False, False], "trust": ["raw", "raw"],
+        "warning": [caution, caution]})
+    shown, caption = report.prevalence_table_item(table, "Group", "By group")
+    assert "Warning" not in shown.columns
+    assert caption == f"By group. Caution for every row: {caution}"
+    table.loc[1, "warning"] = "Another caution."
+    shown, caption = report.prevalence_table_item(table, "Group", "By group")
+    assert shown["Warning"].tolist() == [caution, "Another caution."] and caption == "By group"
