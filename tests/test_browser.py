@@ -138,8 +138,8 @@ def test_report_builds_and_downloads(page: object) -> None:
     opened = page.context.new_page()  # the file alone, as a funder would open it, offline
     try:
         opened.goto(saved.as_uri())
-        expect(opened.locator(".js-plotly-plot").first).to_be_visible()
-        assert opened.locator(".js-plotly-plot").count() >= 3
+        expect(opened.locator("figure.chart img").first).to_be_visible()  # static SVG figures
+        assert opened.locator("figure.chart img").count() >= 3
         expect(opened.get_by_role("heading", name="Model card and decision")).to_be_visible()
         opened.screenshot(path=str(ARTIFACTS / "4_report_file.png"), full_page=True)
     finally:
