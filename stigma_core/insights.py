@@ -478,7 +478,11 @@ def _fast_tag(tokens: list[str], matcher: _Matcher) -> str:
             continue
         for label, weight in longest:
             scores[label] += weight
-    return _decide(scores, matcher)
+    # _decide's rule with C-level max/index: the first class (priority order) holding the
+    # highest rounded score wins, if that score reaches MIN_SCORE
+    rounded = [round(score, 9) for score in scores]
+    top = max(rounded)
+    return matcher.labels[rounded.index(top)] if top >= MIN_SCORE else matcher.fallback
 
 
 def _tag_one(text: object, matcher: _Matcher) -> str:
