@@ -11,8 +11,9 @@ The posts are the sample corpus's English posts (synthetic, tweet-like, 10-40 wo
 ``tag_domains`` and ``tag_themes`` run in this one process (one core); ``tag_frame`` tags both
 from one tokenisation. The previous matcher (``_decide(_token_scores(...))``: every match
 collected as a tuple, then summed — what ``tag_frame`` ran before the fast path) is timed on the
-same 1M distinct posts in the same run, and its tags are checked equal to the fast path's. A two-process run (the distinct posts split in halves, forked
-``ProcessPoolExecutor`` workers) shows what the second core adds. The naive loop is timed on a
+same 1M distinct posts in the same run, and its tags are checked equal to the fast path's.
+A two-process run (the distinct posts split in halves, forked ``ProcessPoolExecutor`` workers)
+shows what the second core adds. The naive loop is timed on a
 2,000-post sample and extrapolated to 1M (said so in the JSON). Wall and CPU seconds are both
 recorded, with the load average: on a shared machine the wall time counts others' work too.
 
