@@ -32,11 +32,20 @@ import numpy as np
 import pandas as pd
 
 from stigma_core.assisted import DEFAULT_MIN_CODED, CodedPosts, corpus_prevalence, match_coded_posts
+from stigma_core.calibration import METHODS as CALIBRATIONS
 from stigma_core.crossfit import trained_on
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.export import TABLE_FORMATS, write_table
 from stigma_core.io import load_corpus, read_codes, read_table
-from stigma_core.models import CHOICE_RULE, FAMILIES, GRIDS, TrainingRun, train_models
+from stigma_core.models import (
+    CHOICE_RULE,
+    FAMILIES,
+    GRIDS,
+    PAPER_SET,
+    TrainingRun,
+    recommended_families,
+    train_models,
+)
 from stigma_core.persist import ModelBundle, bundle_from_run, load_model, save_model, to_plain
 from stigma_core.privacy import mask_frame
 from stigma_core.scale import STREAM_FORMATS, score_file, score_frame, score_texts
@@ -67,6 +76,24 @@ def _families(models: str) -> list[str]:
     return names
 
 
+def training_plan(models: str | None, grid: str | None) -> tuple[list[str], str]:
+    """Which families on which grid ``train`` runs.
+
+    Nothing named: the recommended set on the fast grid; ``--grid paper`` alone: the study's
+    eight families plus the logistic-regression reference on the paper's grids (replication).
+    Families named without a grid: the paper's grids when all are the paper's families (as
+    before the stronger families existed), else the fast grid.
+    """
+    if models is None:
+        if grid == "paper":
+            return list(PAPER_SET), "paper"
+        return recommended_families(), grid or "fast"
+    families = _families(models)
+    if grid is None:
+        grid = "paper" if all(name in PAPER_SET for name in families) else "fast"
+    return families, grid
+
+
 def report_path(model_path: str | Path) -> Path:
     """Where ``train`` writes the JSON report for a model file: ``<model>.metrics.json``."""
     return Path(model_path).with_suffix(".metrics.json")
@@ -84,7 +111,10 @@ def training_report(
             "oof_false_positives": r.oof_false_positives,
             "oof_auc": r.oof_auc,
             "fit_seconds": r.fit_seconds,
+            "calibration": r.calibration,
             "test_metrics": r.metrics,
+            "test_brier": r.brier,
+            "test_reviews_per_catch": r.reviews_per_catch,
         }
         for name, r in run.results.items()
     }
@@ -106,19 +136,21 @@ def training_report(
 
 def _train(args: argparse.Namespace) -> None:
     """The ``train`` command."""
-    families = _families(args.models)
+    families, grid = training_plan(args.models, args.grid)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    _progress(0.0, f"Training {', '.join(families)} on the {grid} grid")
     _progress(0.0, f"Loading {args.data}")
     df = load_corpus(args.data, text=args.text_col, label=args.label_col)
     load_report = df.attrs.get("load_report")
     run = train_models(
         df,
         families,
-        grid=args.grid,
+        grid=grid,
         seed=args.seed,
         recall_target=args.recall_target,
         progress=_progress,
         n_jobs=None,
+        calibration=args.calibration,
     )
     extra = {"data": Path(args.data).name, "text_column": args.text_col}
     bundle = bundle_from_run(run, card_extra={**extra, "label_column": args.label_col})
@@ -351,14 +383,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--label-col", required=True, help="column of codes, 1 = stigmatising")
     train.add_argument("--out", required=True, help="model file to write (e.g. model.skops)")
     train.add_argument(
-        "--models", default=",".join(FAMILIES), help="comma-separated families (default: all)"
+        "--models",
+        default=None,
+        help="comma-separated families (default: the recommended set, "
+        f"{','.join(recommended_families())}); any of: {', '.join(FAMILIES)}",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument(
         "--grid",
         choices=GRIDS,
-        default="paper",
-        help="settings grid to search: the paper's (default, thorough) or a small fast one",
+        default=None,
+        help="settings grid: 'fast' (default for the recommended set) or 'paper' (alone: the "
+        "study's eight families and grids plus the logistic-regression reference, for "
+        "replication; the default when every family named is one of those)",
+    )
+    train.add_argument(
+        "--calibration",
+        choices=CALIBRATIONS,
+        default=None,
+        help="calibrate every family's probabilities on cross-validated scores: sigmoid "
+        "(Platt), isotonic or none (default: each family's own; the paper's as the study had "
+        "them)",
     )
     train.add_argument(
         "--recall-target",

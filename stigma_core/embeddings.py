@@ -155,3 +155,12 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``embedding_0`` … ``embedding_383``."""
         return np.asarray([f"embedding_{i}" for i in range(DIMENSIONS)], dtype=object)
+
+
+def remember(texts: Iterable[object], vectors: np.ndarray, model: str = DEFAULT_MODEL) -> None:
+    """Put vectors computed elsewhere (e.g. by a parent process) into the cache, so this
+    process does not encode those texts again."""
+    items = ["" if t is None else str(t) for t in texts]
+    with _LOCK:
+        _CACHE.update({(model, t): np.asarray(v, dtype=np.float32)
+                       for t, v in zip(items, vectors, strict=True)})

@@ -422,3 +422,78 @@ def test_prevalence_on_real_text_holds_with_a_coded_sample(tmp_path, sample_dir,
             assert all(g["warning"] for g in unaided["groups"])
     assert sum(hits) >= 4
     assert np.mean(widths) <= 0.15
+
+
+# --- train: the recommended set by default, the paper's set for replication ---
+
+
+def test_training_plan_defaults() -> None:
+    from stigma_core.cli import training_plan
+    from stigma_core.models import PAPER_SET, recommended_families
+
+    assert training_plan(None, None) == (recommended_families(), "fast")
+    assert training_plan(None, "paper") == (list(PAPER_SET), "paper")
+    assert training_plan("logistic_regression,naive_bayes", None) == (
+        ["logistic_regression", "naive_bayes"], "paper")
+    assert training_plan("ngrams_lr", None) == (["ngrams_lr"], "fast")
+    assert training_plan("ngrams_lr", "paper") == (["ngrams_lr"], "paper")
+
+
+def test_train_default_is_the_recommended_set(tmp_path, sample_dir, monkeypatch) -> None:
+    """No --models, no --grid: the recommended families (embeddings faked: a counting stand-in
+    for the sentence model), each with its calibration and Brier score in the report."""
+    from stigma_core import embeddings
+    from stigma_core.models import FAMILIES, RECOMMENDED, Family
+
+    class Fake:
+        """A fixed random vector per word, summed: posts sharing words are alike."""
+
+        def encode(self, texts, **kwargs):
+            import zlib
+
+            rows = [sum((np.random.default_rng(zlib.crc32(w.encode())).normal(
+                size=embeddings.DIMENSIONS) for w in t.lower().split()),
+                np.zeros(embeddings.DIMENSIONS)) for t in texts]
+            return np.asarray(rows, dtype=np.float32)
+
+    monkeypatch.setattr(embeddings, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(embeddings, "_load_encoder", lambda model: Fake())
+    monkeypatch.setattr(embeddings, "_ENCODERS", {})
+    monkeypatch.setattr(embeddings, "_CACHE", {})
+    for name in RECOMMENDED:
+        monkeypatch.setitem(FAMILIES, name, Family(**{**FAMILIES[name].__dict__,
+                                                      "requires": None}))
+    data = tmp_path / "train.csv"
+    pd.read_csv(sample_dir / "train.csv").head(300).to_csv(data, index=False)
+    model = tmp_path / "model.skops"
+    assert main(["train", "--data", str(data), "--text-col", "text", "--label-col", "label",
+                 "--out", str(model)]) == 0
+    report = json.loads(report_path(model).read_text(encoding="utf-8"))
+    assert list(report["models"]) == list(RECOMMENDED)
+    assert report["chosen"] in RECOMMENDED
+    assert report["card"]["grid"] == "fast"
+    for entry in report["models"].values():
+        brier = entry["test_brier"]
+        assert brier["ci_low"] <= brier["value"] <= brier["ci_high"] <= 1
+        assert entry["test_reviews_per_catch"]["value"] >= 1
+    assert report["models"]["embeddings_lr"]["calibration"] == "sigmoid"
+
+
+def test_train_paper_grid_keeps_the_study(capsys, tmp_path, sample_dir, monkeypatch) -> None:
+    """--grid paper alone trains the study's eight families plus the reference, on the
+    paper's grids (train_models itself replaced: the paper grids take minutes)."""
+    from stigma_core import cli
+    from stigma_core.models import PAPER_SET
+
+    seen = {}
+
+    def fake_train(df, families, **kwargs):
+        seen.update(families=families, **kwargs)
+        raise cli.ModelError("stop here")
+
+    monkeypatch.setattr(cli, "train_models", fake_train)
+    assert main(["train", "--data", str(sample_dir / "train.csv"), "--text-col", "text",
+                 "--label-col", "label", "--out", str(tmp_path / "m.skops"),
+                 "--grid", "paper"]) == 2
+    assert seen["families"] == list(PAPER_SET) and seen["grid"] == "paper"
+    assert seen["calibration"] is None
