@@ -144,7 +144,7 @@ def group_label(column: str) -> str:
     return column.removeprefix("group_").replace("_", " ")
 
 
-def fairness_display(result: object) -> pd.DataFrame:
+def fairness_display(result: object, privacy: bool = True) -> pd.DataFrame:
     """The audit as a display table: group, n, miss rate (95% CI), false-alarm rate, tests."""
     table = result.table
 
@@ -161,7 +161,8 @@ def fairness_display(result: object) -> pd.DataFrame:
                                             table[f"{kind}_p_adjusted"], strict=True)]
 
     return pd.DataFrame({
-        group_label(result.by).capitalize(): table["group"].astype(str).to_numpy(),
+        group_label(result.by).capitalize(): [mask_pii(g) if privacy else g
+                                               for g in table["group"].astype(str)],
         "Posts (n)": table["n"].to_numpy(),
         "Stigmatising (n)": table["n_pos"].to_numpy(),
         "Missed (95% CI)": rate("fn"),
@@ -190,7 +191,8 @@ def fairness_figure(result: object) -> go.Figure:
                       annotation_text=f"all posts: {overall:.0%}")
     fig.update_layout(
         title=f"Stigmatising posts missed, by {group_label(result.by)} "
-              f"(n = {result.overall['n_pos']:,}; 95% CIs; red: significantly worse)",
+              f"(n = {result.overall['n_pos']:,} stigmatising posts; 95% CIs; red: "
+              "significantly worse)",
         yaxis_title="Missed (%)", xaxis_title=group_label(result.by).capitalize(),
         margin={"t": 60, "b": 10}, height=380)
     return fig

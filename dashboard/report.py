@@ -549,10 +549,44 @@ def insights_section(min_n: int) -> ReportSection:
     return ReportSection("Insights", text, figures=figures, tables=tables)
 
 
+def fairness_section(min_n: int) -> ReportSection | None:
+    """Miss and false-alarm rates by group (country, platform, any group column) on coded
+    posts the model did not train on, each group tested against the rest (the Validation
+    page's audit: stigma_core.fairness)."""
+    from dashboard import audit
+    from stigma_core.fairness import group_columns
+
+    bundle = state.get(state.MODEL)
+    posts, note = (None, "") if bundle is None else audit.held_out_posts(
+        bundle, state.get(state.MODEL_ID))
+    if posts is None or not group_columns(posts):
+        return None
+    words, figures, tables = [note], [], []
+    for by in group_columns(posts)[:3]:
+        result = audit.fairness_audit(posts, by, min_n)
+        t = result.table
+        words += result.findings
+        figure = audit.fairness_figure(result)
+        figures.append((figure, figure_alt(figure)))
+        tables.append((pd.DataFrame({
+            audit.group_label(by).capitalize(): t["group"].astype(str),
+            "Stigmatising posts (n)": t["n_pos"],
+            "Missed (95% CI)": [interval(*r) for r in zip(
+                t["fn_rate"], t["fn_ci_low"], t["fn_ci_high"], strict=True)],
+            "Misses vs the rest": audit.fairness_display(result)["Misses vs the rest"],
+            "Other posts (n)": t["n_neg"],
+            "False alarms (95% CI)": [interval(*r) for r in zip(
+                t["fp_rate"], t["fp_ci_low"], t["fp_ci_high"], strict=True)]}),
+            f"By {audit.group_label(by)}: Wilson 95% CIs; Fisher's exact test of each group "
+            f"against the rest, Holm-adjusted (groups under {min_n} stigmatising posts untested)"))
+    return ReportSection("Fairness by group", "\n\n".join(words), figures=figures,
+                         tables=tables)
+
+
 def sections(scored: pd.DataFrame | None, min_n: int) -> list[ReportSection]:
     """Every section there is material for, in reading order (the summary comes first)."""
     parts = [summary_section(scored, min_n), data_section(), model_card_section(),
-             models_section(), features_section()]
+             models_section(), features_section(), fairness_section(min_n)]
     if scored is not None:
         try:
             parts.append(prevalence_section(scored, min_n))

@@ -222,7 +222,7 @@ def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,
         return
     for finding in result.findings:
         (st.warning if "significantly more" in finding else st.caption)(finding)
-    st.dataframe(audit.fairness_display(result), hide_index=True)
+    st.dataframe(audit.fairness_display(result, state.privacy()), hide_index=True)
     slides.chart(audit.fairness_figure(result), key="val_fairness")
     st.caption(f"{note} Rates with Wilson 95% CIs; each group against all others together by "
                "Fisher's exact test, p-values adjusted for the number of groups (Holm).")

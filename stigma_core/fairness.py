@@ -223,8 +223,11 @@ def _findings(result: FairnessAudit) -> list[str]:
 def group_columns(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     """Columns that can split posts into groups: few distinct values (2 to ``MAX_GROUPS``),
     not the post, not codes or scores (``label``, ``rater_*``, ``stigma_*``, ``agree_*``),
-    not ids or dates."""
-    skip = {"text", "label", "id", "date", *exclude}
+    not ids or dates, and no free text about a person (``privacy.personal_text_columns``:
+    a location or bio names people, and is not a group to compare)."""
+    from stigma_core.privacy import personal_text_columns
+
+    skip = {"text", "label", "id", "date", *map(str, personal_text_columns(df)), *exclude}
     out = []
     for column in df.columns:
         name = str(column)

@@ -62,7 +62,7 @@ def test_report_opens_on_a_summary_with_the_headline_countries_and_the_decision(
     html = build(ready)
     assert html.startswith("<!DOCTYPE html>")
     assert headings(html) == ["Summary", "Data", "Model card and decision", "Model comparison",
-                              "Features", "Prevalence", "Insights"]
+                              "Features", "Fairness by group", "Prevalence", "Insights"]
     summary = html.split('<section class="summary">')[1].split("</section>")[0]
     # headline: the share to read with its interval in words, of all the corpus's posts
     corpus = ready.session_state[state.CORPUS]

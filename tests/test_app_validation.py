@@ -162,3 +162,20 @@ def test_attribution_type_for_flagged_posts_when_the_training_set_codes_it() -> 
     scores = [m.value for m in at.markdown if str(m.value).startswith("Score **")]
     assert scores and all("attribution: **" in s for s in scores)
     assert any(t in "".join(scores) for t in set(kinds.values()) | {"social distance"})
+
+
+def test_the_report_has_the_fairness_audit_in_plain_words(validating: object) -> None:
+    import re
+
+    at = validating
+    at.switch_page("pages/report.py").run()
+    at.button(key="rep_build").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    html = at.session_state[state.REPORT]
+    assert "<h2>Fairness by group</h2>" in html
+    section = html.split("<h2>Fairness by group</h2>")[1].split("<h2>")[0]
+    assert "coded posts of the training set" in section
+    assert "Missed (95% CI)" in section and "Misses vs the rest" in section
+    assert re.search(r"\d+\.\d% \(\d+\.\d% to \d+\.\d%\)", section)  # "a to b" intervals
+    assert not re.search(r"\b(fn_rate|n_pos|fn_ci_low|fp_p_adjusted)\b", section)
+    at.switch_page("pages/validation.py").run()

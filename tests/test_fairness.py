@@ -110,8 +110,9 @@ def test_bad_input_is_a_named_error() -> None:
 def test_group_columns_and_age_bands() -> None:
     df = pd.DataFrame({"text": [f"post {i}" for i in range(40)], "id": range(40),
                        "platform": ["a", "b"] * 20, "rater_1": [0, 1] * 20,
-                       "age": list(range(15, 55))})
-    assert group_columns(df) == ["platform"]
+                       "age": list(range(15, 55)),
+                       "location": ["London", "Leeds", "Pune", "Oslo"] * 10})
+    assert group_columns(df) == ["platform"]  # a location names people: never a group
     bands = age_bands([17, 18, 24, 25, 64, 65, None, "n/a"])
     assert bands.tolist()[:6] == ["under 18", "18-24", "18-24", "25-34", "50-64", "65 and over"]
     assert bands.isna().tolist()[6:] == [True, True]
