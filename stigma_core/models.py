@@ -65,7 +65,7 @@ from stigma_core.metrics import (
     threshold_for_recall,
 )
 from stigma_core.parallel import worker_count
-from stigma_core.search import grid_search
+from stigma_core.search import SearchResult, SearchSpec, grid_search, grid_search_many
 from stigma_core.text import TextPreprocessor, preprocess_many
 
 Progress = Callable[[float, str], None]
@@ -695,7 +695,8 @@ def best_params(
 
 
 def _train_family(
-    family: Family, run: dict[str, Any], folds: StratifiedKFold, progress: Progress | None = None
+    family: Family, run: dict[str, Any], folds: StratifiedKFold, progress: Progress | None = None,
+    search: SearchResult | None = None,
 ) -> ModelResult:
     """Search, cross-predict, fit and test one family.
 
@@ -709,8 +710,11 @@ def _train_family(
     n_jobs = 1 if family.in_process else run.get("n_jobs", 1)
     if family.in_process and progress:
         progress(0.0, f"{family.label}: reading the posts (once per distinct post)")
-    search = grid_search(pipeline, family.grid(run["grid"]), X_train, y_train, folds,
-                         progress=progress, n_jobs=n_jobs, label=family.label)
+    if search is None:
+        search = grid_search(pipeline, family.grid(run["grid"]), X_train, y_train, folds,
+                             progress=progress, n_jobs=n_jobs, label=family.label)
+    else:  # searched beside other families (_search_together): count its fits' time
+        start -= search.fit_seconds
     params = search.best_params
     pipeline.set_params(**params)
     oof = search.oof_proba
@@ -741,6 +745,31 @@ def _train_family(
         calibration=method,
         y_test_for_brier=run["y_test"],
     )
+
+
+def _search_together(chosen: list[Family], run: dict[str, Any], folds: StratifiedKFold,
+                     progress: Progress | None) -> dict[str, SearchResult]:
+    """The grid searches of every family that runs in worker processes, in one pool, when
+    there are several and more than one process: the cores stay busy across families
+    instead of idling at the end of each (same results as one by one; see
+    ``stigma_core.search.grid_search_many``). Empty otherwise, and when a fold has no
+    learnable word (the one-by-one path then raises the plain error)."""
+    pooled = [f for f in chosen if not f.in_process]
+    if run.get("n_jobs", 1) <= 1 or len(pooled) < 2:
+        return {}
+    specs = [SearchSpec(build_pipeline(f, run["selected"], run["seed"]), f.grid(run["grid"]),
+                        f.label) for f in pooled]
+    share = len(pooled) / len(chosen)
+    report = None if progress is None else (
+        lambda fraction, message: progress(fraction * share, message))
+    try:
+        found = grid_search_many(specs, run["X_train"], run["y_train"], folds,
+                                 progress=report, n_jobs=run["n_jobs"])
+    except ValueError as err:
+        if "empty vocabulary" in str(err):
+            return {}
+        raise
+    return {f.name: r for f, r in zip(pooled, found, strict=True)}
 
 
 def _family_progress(progress: Progress | None, index: int, count: int) -> Progress | None:
@@ -806,13 +835,18 @@ def train_models(
         "calibration": calibration,
     }
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
+    searches = _search_together(chosen, run, folds, progress)
+    rest = [f for f in chosen if f.name not in searches]
     results = {}
-    for i, family in enumerate(chosen):
-        if progress:
+    for family in chosen:
+        i = len(searches) + rest.index(family) if family in rest else None
+        if progress and i is not None:
             progress(i / len(chosen), f"Training {family.label} ({i + 1} of {len(chosen)})")
         try:
-            results[family.name] = _train_family(family, run, folds,
-                                                 _family_progress(progress, i, len(chosen)))
+            results[family.name] = _train_family(
+                family, run, folds,
+                None if i is None else _family_progress(progress, i, len(chosen)),
+                searches.get(family.name))
         except ValueError as err:
             if "empty vocabulary" not in str(err):
                 raise
