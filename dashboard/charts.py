@@ -157,6 +157,51 @@ def confusion_figure(counts: Mapping[str, int], title: str) -> go.Figure:
     return fig
 
 
+def reliability_figure(curves: Mapping[str, pd.DataFrame], labels: Mapping[str, str]
+                       ) -> go.Figure:
+    """Reliability diagram: per bin of predicted probability, the share of test posts that
+    really were stigmatising (Wilson 95% CI bars, n on hover); the diagonal is perfect."""
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="a 70% means 70%",
+                               line={"dash": "dot", "color": "grey"}))
+    n = 0
+    for i, (family, curve) in enumerate(curves.items()):
+        n = max(n, int(curve["n"].sum()))
+        fig.add_trace(go.Scatter(
+            x=curve["mean_predicted"], y=curve["observed"], mode="lines+markers",
+            name=labels.get(family, family), customdata=curve["n"],
+            line={"color": MODEL_COLOURS[i % len(MODEL_COLOURS)]},
+            error_y={"type": "data", "symmetric": False,
+                     "array": curve["ci_high"] - curve["observed"],
+                     "arrayminus": curve["observed"] - curve["ci_low"]},
+            hovertemplate="Model said %{x:.0%} → %{y:.0%} were stigmatising "
+                          "(%{customdata} posts)<extra></extra>"))
+    fig.update_layout(title=f"Do the model's probabilities come true? (test set, n = {n:,};"
+                            " bars: 95% CI)", height=460, legend={"orientation": "h", "y": -0.25},
+                      xaxis={"title": "Probability the model gave", "range": [0, 1],
+                             "tickformat": ".0%"},
+                      yaxis={"title": "Share that really was stigmatising", "range": [0, 1],
+                             "tickformat": ".0%"})
+    return fig
+
+
+def calibration_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The calibration table for people: Brier score, gap and review workload with CIs."""
+    return pd.DataFrame({
+        "Model": table["label"],
+        "Calibrated by": table["calibration"].map(
+            {"sigmoid": "Platt scaling on CV", "isotonic": "isotonic on CV",
+             "none": "as the model gives them"}),
+        "Brier score (95% CI; lower is better)": [
+            ci_text(v, lo, hi) for v, lo, hi in zip(table["brier"], table["brier_ci_low"],
+                                                    table["brier_ci_high"], strict=True)],
+        "Average gap, said vs came true": table["calibration_gap"].map(lambda g: f"{g:.0%}"),
+        "Posts reviewed per stigmatising post caught (95% CI)": [
+            f"{v:.2f} ({lo:.2f}–{hi:.2f})" for v, lo, hi in zip(
+                table["reviews_per_catch"], table["reviews_ci_low"], table["reviews_ci_high"],
+                strict=True)],
+    })
+
+
 def estimate_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Add estimate/ci_low/ci_high: the estimate each prevalence row says to trust."""
     corrected = table["trust"] == "corrected"

@@ -9,9 +9,18 @@ from dashboard import cached, charts, slides, state
 from dashboard.coding import start_coding
 from stigma_core import decision as decision_lib
 from stigma_core import persist
+from stigma_core.calibration import reviews_per_catch
 from stigma_core.errors import CorpusError, ModelError
-from stigma_core.metrics import confusion_counts
-from stigma_core.models import CHOICE_RULE, FAMILIES, TrainingRun
+from stigma_core.metrics import confusion_counts, evaluate
+from stigma_core.models import (
+    CHOICE_RULE,
+    FAMILIES,
+    PAPER_SET,
+    TrainingRun,
+    available_families,
+    recommended_families,
+    unavailable_families,
+)
 
 GRIDS = {"paper": "The paper's grids (thorough, slow)", "fast": "Small grids (quick)"}
 
@@ -23,8 +32,14 @@ def short_name(family: str) -> str:
 
 def train_form(dataset: pd.DataFrame) -> None:
     """Families, grid and seed; the button trains with a progress bar."""
-    families = st.multiselect("Model families", list(FAMILIES), default=list(FAMILIES),
+    families = st.multiselect("Model families", available_families(), default=list(PAPER_SET),
                               format_func=lambda f: FAMILIES[f].label, key="lab_families")
+    recommended = ", ".join(short_name(f) for f in recommended_families())
+    st.caption(f"Selected: the study's eight families and a logistic-regression reference. "
+               f"Stronger on real text (grouped cross-validation, see BENCHMARKS.md): "
+               f"{recommended}, on the small grids.")
+    for family, why in unavailable_families().items():
+        st.caption(f"Not available here: {FAMILIES[family].label}. {why}")
     grid = st.radio("Hyper-parameter grid", list(GRIDS), format_func=GRIDS.get,
                     horizontal=True, key="lab_grid")
     seed = st.number_input("Random seed", 0, 1_000_000, 0, key="lab_seed")
@@ -82,6 +97,25 @@ def comparison(run: TrainingRun) -> None:
         with columns[i % len(columns)]:
             slides.chart(charts.confusion_figure(counts, short_name(result.family)),
                          key=f"confusion_{result.family}")
+    calibration(run)
+
+
+def calibration(run: TrainingRun) -> None:
+    """Reliability diagram and Brier score per model: can its probabilities be believed?"""
+    st.subheader("Can the probabilities be taken at their word?")
+    st.write("When a model says a post is 70% likely to be stigmatising, about 70 of every 100 "
+             "such posts should really be: a 70% must mean 70%. The Brier score sums up how "
+             "far its probabilities are from what came true (0 is perfect; always saying 50% "
+             "scores 0.25).")
+    st.dataframe(charts.calibration_display(run.calibration_table()), hide_index=True,
+                 key="lab_calibration_table")
+    curves = {family: run.reliability(family) for family in run.results}
+    labels = {family: short_name(family) for family in run.results}
+    slides.chart(charts.reliability_figure(curves, labels), key="lab_reliability")
+    st.caption(f"Held-out test set, n = {len(run.y_test):,} posts. Posts reviewed per "
+               "stigmatising post caught: everything a model flags at its threshold (set on "
+               "the training posts' cross-validated scores to find 9 in 10) divided by the "
+               "stigmatising posts among them.")
 
 
 @st.fragment
@@ -100,10 +134,15 @@ def decision(run: TrainingRun) -> None:
     threshold = result.threshold_for_cost(ratio)
     chosen = decision_lib.describe(run.y_test, result.test_proba, threshold)
     positives, negatives = chosen.tp + chosen.fn, chosen.fp + chosen.tn
-    a, b, c = st.columns(3)
+    a, b, c, d = st.columns(4)
     a.metric("Stigmatising posts found", f"{chosen.tp} of {positives}")
     b.metric("Missed stigmatising posts", f"{chosen.fn} of {positives}")
     c.metric("Wrongly flagged posts", f"{chosen.fp} of {negatives}")
+    workload = reviews_per_catch(evaluate(run.y_test, result.test_proba, threshold,
+                                          seed=run.seed)["precision"])
+    d.metric("Posts reviewed per stigmatising post caught", f"{workload.value:.1f}",
+             help=f"95% CI {workload.ci_low:.1f}–{workload.ci_high:.1f} (test posts, n = "
+                  f"{workload.n:,})")
     st.markdown("\n".join(f"- **{sentence}**" for sentence in chosen.sentences))
     for warning in chosen.warnings:
         st.warning(warning)

@@ -47,6 +47,8 @@ from stigma_core.calibration import (
     CalibratedModel,
     ProbabilityCalibrator,
     brier_score,
+    calibration_gap,
+    reliability_curve,
     reviews_per_catch,
 )
 from stigma_core.errors import CorpusError, ModelError
@@ -565,6 +567,31 @@ class TrainingRun:
         else:
             by, ascending = [rank_by, "false_negatives"], [False, True]
         return table.sort_values(by, ascending=ascending, kind="stable").reset_index(drop=True)
+
+
+    def reliability(self, family: str, n_bins: int = 10) -> pd.DataFrame:
+        """The family's reliability curve on the test posts (see
+        :func:`stigma_core.calibration.reliability_curve`; fewer bins on small test sets so
+        each holds about 20 posts or more)."""
+        bins = max(2, min(n_bins, len(self.y_test) // 20))
+        return reliability_curve(self.y_test, self.results[family].test_proba, bins)
+
+    def calibration_table(self) -> pd.DataFrame:
+        """One row per family: how its probabilities were calibrated, the test Brier score
+        and calibration gap, and the posts reviewed per stigmatising post caught at its
+        threshold (chosen on CV), each with its 95% CI."""
+        rows = []
+        for name, result in self.results.items():
+            brier, reviews = result.brier, result.reviews_per_catch
+            rows.append({
+                "family": name, "label": result.label, "calibration": result.calibration,
+                "brier": brier.value, "brier_ci_low": brier.ci_low,
+                "brier_ci_high": brier.ci_high,
+                "calibration_gap": calibration_gap(self.reliability(name)),
+                "reviews_per_catch": reviews.value, "reviews_ci_low": reviews.ci_low,
+                "reviews_ci_high": reviews.ci_high, "n": brier.n,
+            })
+        return pd.DataFrame(rows).sort_values("brier", kind="stable").reset_index(drop=True)
 
 
 def _result_row(result: ModelResult, chosen: bool) -> dict[str, Any]:

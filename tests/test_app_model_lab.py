@@ -36,7 +36,7 @@ def test_before_training_the_page_explains_what_to_do() -> None:
     at = open_app("pages/model_lab.py")
     assert texts(at.title) == ["Model lab"]
     assert "No models trained in this session yet" in at.info[0].value
-    assert at.multiselect(key="lab_families").value == list(models.FAMILIES)  # paper default
+    assert at.multiselect(key="lab_families").value == list(models.PAPER_SET)  # paper default
     assert at.radio(key="lab_grid").value == "paper"
 
 
@@ -55,7 +55,7 @@ def test_training_two_models_fills_the_comparison(trained: object) -> None:
     assert "n = 160" in curves["layout"]["title"]["text"]
     labels = {models.FAMILIES[f].label for f in ("logistic_regression", "naive_bayes")}
     assert {t["name"] for t in curves["data"]} == labels | {"chance"}
-    assert len(figures) == 4  # curves + two confusion matrices + the decision's matrix
+    assert len(figures) == 5  # curves, two confusion matrices, reliability, decision's matrix
 
 
 def test_cost_slider_moves_the_counts_without_refitting(
