@@ -21,8 +21,10 @@ from stigma_core.privacy import mask_pii
 
 TOWARD = "#c0392b"  # red: pushes toward stigmatising
 AWAY = "#3b6ea5"  # blue: pushes away
-TERM_SAMPLE = 120
-"""Posts occlusion averages over for a model without coefficients (its strongest terms)."""
+TERM_SAMPLE = 40
+"""Posts occlusion averages over for a model without coefficients (its strongest terms):
+each post is scored once per distinct word, which for sentence embeddings costs about 2 s a
+post on 2 busy cores."""
 KIND_NAMES = {"word": "word", "word n-gram": "words together", "characters": "letters",
               "engineered": "post feature", "other": "other feature"}
 

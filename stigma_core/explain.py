@@ -4,8 +4,9 @@ Two methods, both read off the fitted model itself, never made up:
 
 - **Coefficients** (linear models). When the model's log-odds of "stigmatising" is exactly a
   linear function of its feature columns — logistic regression, a linear SVM (or any linear
-  estimator) behind Platt (sigmoid) calibration fitted once (``ensemble=False``), possibly
-  wrapped so — each feature's contribution to a post is ``weight × value`` in log-odds, with
+  estimator) behind Platt (sigmoid) calibration fitted once (``ensemble=False``), and either
+  of those behind ``stigma_core.calibration.CalibratedModel``'s Platt scaling — each
+  feature's contribution to a post is ``weight × value`` in log-odds, with
   ``weight = coefficient × calibration slope``. The contributions plus the intercept add up to
   the model's own log-odds for the post. Feature columns are mapped back to the words of the
   post through the fitted pipeline: every TF-IDF / count vectorizer found in it (with the
@@ -404,6 +405,18 @@ def _affine(model: Any, calibrated: bool = False) -> tuple[Any, np.ndarray, floa
 
             head = make_pipeline(front, head)
         return (head if head is not None else front), weights, intercept
+    platt = getattr(model, "calibrator_", None)
+    if platt is not None and hasattr(model, "estimator_"):
+        # stigma_core.calibration.CalibratedModel: q = expit(slope * logit(p) + intercept),
+        # linear in log-odds when the inner p is itself a logistic of a linear score
+        if getattr(platt, "method", None) != "sigmoid":
+            return None
+        inner = _affine(model.estimator_, calibrated=False)
+        if inner is None:
+            return None
+        head, weights, intercept = inner
+        slope = float(platt.slope_)
+        return head, weights * slope, intercept * slope + float(platt.intercept_)
     fitted = getattr(model, "calibrated_classifiers_", None)
     if fitted is not None:
         if len(fitted) != 1 or len(fitted[0].calibrators) != 1:

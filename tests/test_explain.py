@@ -181,11 +181,33 @@ def test_a_model_without_probabilities_is_refused() -> None:
         Explainer(LinearSVC())
 
 
+def test_platt_calibrated_ngram_family_from_training_reads_its_coefficients() -> None:
+    from stigma_core.models import train_models
+
+    X, y = corpus(5)
+    run = train_models(X.assign(label=y), ["ngrams_lr"], grid="fast", cv=3)
+    model = run.results["ngrams_lr"].pipeline
+    assert type(model[-1]).__name__ == "CalibratedModel"
+    explainer = Explainer(model)
+    assert explainer.method == "coefficients"
+    text = "Violent, dangerous people need help"
+    explanation = explainer.post(text)
+    p = model.predict_proba(pd.DataFrame({"text": [text]}))[0, 1]
+    # the n-gram columns are float32, so the sum agrees to float32 precision
+    assert explanation.features["weight"].sum() + explanation.baseline == pytest.approx(
+        log_odds(p), abs=1e-4)
+    assert {"word", "characters"} <= set(explanation.features["kind"])
+    weights = explanation.words.set_index("word")["weight"]
+    assert weights["Violent,"] > 0 and weights["help"] < 0
+
+
 def test_every_registry_family_can_be_explained() -> None:
     from stigma_core.models import FAMILIES
 
     X, y = corpus(3)
-    for name in FAMILIES:
+    for name, family in FAMILIES.items():
+        if family.unavailable:
+            continue
         model = build_pipeline(name, [], 0).fit(X, y)
         explanation = Explainer(model).post("dangerous lazy people need help")
         assert explanation.method in ("coefficients", "occlusion"), name
