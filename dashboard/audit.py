@@ -73,9 +73,10 @@ def attribution_scores(dataset: pd.DataFrame, type_col: str) -> tuple[pd.DataFra
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def fairness_audit(posts: pd.DataFrame, by: str, min_n: int) -> object:
-    """The fairness audit of the scored, coded posts by one column."""
+    """The fairness audit of the scored, coded posts by one column (``age_band`` is made
+    from an age column when the posts have one)."""
     from stigma_core import fairness
-    return fairness.audit(posts, by, min_n=min_n)
+    return fairness.audit(fairness.with_age_bands(posts), by, min_n=min_n)
 
 
 # --- display builders ---------------------------------------------------------------------

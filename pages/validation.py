@@ -202,8 +202,9 @@ def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,
     batch = scored.assign(label=validation.majority_code(scored, raters))
     sources["This batch (the raters' majority code)"] = (
         batch, f"{int(batch['label'].notna().sum()):,} posts of this batch with a majority code.")
-    usable = {name: value for name, value in sources.items()
-              if fairness.group_columns(value[0])}
+    usable = {name: (fairness.with_age_bands(posts), note)
+              for name, (posts, note) in sources.items()
+              if fairness.group_columns(fairness.with_age_bands(posts))}
     if not usable:
         st.info("No group column to compare (country, platform, gender, age band…): load a "
                 "training set or batch that has one.")

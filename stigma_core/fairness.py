@@ -41,7 +41,9 @@ from stigma_core.prevalence import (
     fn_rate_by_group,
 )
 
-__all__ = ["FairnessAudit", "age_bands", "audit", "fn_rate_by_group", "group_columns"]
+__all__ = ["FairnessAudit", "age_bands", "audit", "fn_rate_by_group", "group_columns",
+           "with_age_bands"]
+AGE_COLUMNS = ("age", "group_age", "age_years", "group_age_years")
 
 DEFAULT_AGE_EDGES = (18, 25, 35, 50, 65)
 MAX_GROUPS = 60
@@ -254,3 +256,15 @@ def age_bands(ages: pd.Series | Sequence[object],
     labels.append(f"{edges[-1]} and over")
     bins = [-np.inf, *edges, np.inf]
     return pd.cut(values, bins=bins, labels=labels, right=False).astype("string")
+
+
+def with_age_bands(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with an ``age_band`` column when it has ages in years (a column named in
+    ``AGE_COLUMNS`` holding mostly numbers), so the audit can compare age bands; unchanged
+    otherwise."""
+    for column in AGE_COLUMNS:
+        if column in df.columns and "age_band" not in df.columns:
+            values = pd.to_numeric(df[column], errors="coerce")
+            if values.notna().sum() >= max(1, df[column].notna().sum() // 2):
+                return df.assign(age_band=age_bands(values).to_numpy())
+    return df

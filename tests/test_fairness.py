@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from stigma_core.errors import CorpusError
-from stigma_core.fairness import age_bands, audit, group_columns
+from stigma_core.fairness import age_bands, audit, group_columns, with_age_bands
 from stigma_core.metrics import wilson_interval
 from stigma_core.prevalence import fn_rate_by_group
 
@@ -116,3 +116,8 @@ def test_group_columns_and_age_bands() -> None:
     bands = age_bands([17, 18, 24, 25, 64, 65, None, "n/a"])
     assert bands.tolist()[:6] == ["under 18", "18-24", "18-24", "25-34", "50-64", "65 and over"]
     assert bands.isna().tolist()[6:] == [True, True]
+
+    banded = with_age_bands(df)
+    assert group_columns(banded) == ["platform", "age_band"]
+    assert banded.loc[banded["age"] == 20, "age_band"].iloc[0] == "18-24"
+    assert "age_band" not in with_age_bands(df.drop(columns="age"))
