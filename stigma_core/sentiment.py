@@ -38,7 +38,8 @@ from xml.etree import ElementTree
 
 import numba
 import numpy as np
-import pandas as pd
+
+from stigma_core.text import factorize_strings
 
 # --- pattern's constants (textblob/_text.py and textblob/en/__init__.py, TextBlob 0.20) --------
 # Copied rather than imported: importing textblob imports nltk (about 1.7 s). A test checks
@@ -252,8 +253,8 @@ def _pieces(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     raw = _paragraphs(f" {DOC_SEPARATOR} ".join(texts)).split()
     if not raw:
         return [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
-    codes, uniques = pd.factorize(np.asarray(raw, dtype=object), use_na_sentinel=False)
-    split = _TOKENS.split(uniques.tolist())
+    codes, uniques = factorize_strings(raw)
+    split = _TOKENS.split(uniques)
     counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
     flat = list(chain.from_iterable(split))
     starts = np.cumsum(counts) - counts
@@ -495,8 +496,8 @@ def _sentiment_regex(texts: list[str]) -> np.ndarray:
     tokens = _token_stream(texts)
     if not tokens:
         return np.zeros((len(texts), 2))
-    codes, uniques = pd.factorize(np.asarray(tokens, dtype=object), use_na_sentinel=False)
-    ids = _WORDS.ids(uniques.tolist())[codes]
+    codes, uniques = factorize_strings(tokens)
+    ids = _WORDS.ids(uniques)[codes]
     breaks = np.flatnonzero(ids == _WORDS.index.get(DOC_SEPARATOR, -2))
     if breaks.size != len(texts) - 1:
         raise AssertionError("post separator lost while tokenising")  # never expected
@@ -571,8 +572,8 @@ def _sentiment_one_alone(text: str) -> np.ndarray:
     tokens = _token_stream([text])
     if not tokens:
         return np.zeros(2)
-    codes, uniques = pd.factorize(np.asarray(tokens, dtype=object), use_na_sentinel=False)
-    ids = _WORDS.ids(uniques.tolist())[codes]
+    codes, uniques = factorize_strings(tokens)
+    ids = _WORDS.ids(uniques)[codes]
     return _assess(ids, np.array([0, ids.size], dtype=np.int64), _WORDS.scores, _WORDS.flags)[0]
 
 

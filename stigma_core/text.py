@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import simplemma
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -71,6 +73,22 @@ def preprocess(text: str) -> str:
     text = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", text))
     lemmas = (_lemma(t) for t in _tokenizer().tokenize(text) if t not in STOP_WORDS)
     return " ".join(lemma for lemma in lemmas if lemma not in STOP_WORDS)
+
+
+def factorize_strings(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """``pandas.factorize`` of a list of strings (codes, and the distinct strings in order of
+    first appearance), through Arrow's hash kernel: about twice as fast on the millions of
+    short tokens a batch of posts splits into. Falls back to pandas for strings Arrow
+    cannot hold (lone surrogates)."""
+    if not values:
+        return np.zeros(0, dtype=np.intp), []
+    try:
+        encoded = pc.dictionary_encode(pa.array(values, type=pa.large_string()))
+    except (pa.ArrowException, UnicodeError):
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+        return codes, uniques.tolist()
+    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False),
+            encoded.dictionary.to_pylist())
 
 
 _PLAIN_RUN_RE = re.compile(r"[a-z]+|[0-9]{1,6}")
@@ -197,13 +215,13 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
     """
     joined = html.unescape(f" {_POST_BREAK} ".join(texts)).lower()
     runs = joined.split()
-    codes, uniques = pd.factorize(np.asarray(runs, dtype=object), use_na_sentinel=False)
-    entries = _RUNS.lookup(uniques.tolist())
+    codes, uniques = factorize_strings(runs)
+    entries = _RUNS.lookup(uniques)
     piece = np.array([e[0] for e in entries], dtype=object)
     starts = np.fromiter((e[1] for e in entries), dtype=bool, count=len(entries))
     ends = np.fromiter((e[2] for e in entries), dtype=bool, count=len(entries))
     # (numpy compares "\x00" as "", so the break is found in Python)
-    is_break = np.fromiter((u == _POST_BREAK for u in uniques.tolist()), dtype=bool,
+    is_break = np.fromiter((u == _POST_BREAK for u in uniques), dtype=bool,
                            count=len(uniques))
     breaks = is_break[codes]
     pieces = piece[codes]
