@@ -337,6 +337,7 @@ class _Matcher:
     negation: bool
     trie: dict
     fast: dict  # the same trie, each phrase's end holding ((class index, weight), ...) only
+    dyadic: bool  # every weight a multiple of 1/64: scores are exact, rounding changes nothing
 
 
 _END = ""  # no token is empty, so this key cannot clash with a word
@@ -355,7 +356,21 @@ def _compile(kind: str, frozen: tuple) -> _Matcher:
             for token in tokens:
                 node = node.setdefault(token, {})
             node.setdefault(_END, []).append(_Entry(index, weight, term))
-    return _Matcher(labels, FALLBACK[kind], NEGATION_APPLIES[kind], trie, _fast_trie(trie))
+    dyadic = all(_is_dyadic(weight) for _, terms in frozen for _, weight in terms)
+    return _Matcher(labels, FALLBACK[kind], NEGATION_APPLIES[kind], trie, _fast_trie(trie),
+                    dyadic)
+
+
+def _is_dyadic(value: float) -> bool:
+    """A multiple of 1/64 below 2**30 in size: sums of such weights are exact floats with at
+    most six decimals, so ``round(score, 9)`` returns the score itself."""
+    return abs(value) < 2**30 and float(value * 64).is_integer()
+
+
+def _exact(matcher: _Matcher) -> bool:
+    """Whether ``matcher``'s scores may be compared unrounded (same decisions as ``_decide``):
+    its weights and ``MIN_SCORE`` are all multiples of 1/64 (the seed lexicon's are)."""
+    return matcher.dyadic and _is_dyadic(MIN_SCORE)
 
 
 def _fast_trie(node: dict) -> dict:
@@ -453,15 +468,28 @@ def _fast_tag(tokens: list[str], matcher: _Matcher) -> str:
     are visited (one C-level pass finds them), and a post with none is the fallback at once.
     ``tests/test_insights.py`` checks it equals the plain path on every sample post."""
     trie = matcher.fast
-    starts = [i for i, token in enumerate(tokens) if token in trie]
+    return _fast_tag_from(tokens, [i for i, token in enumerate(tokens) if token in trie],
+                          matcher, _exact(matcher))
+
+
+def _fast_tag_from(tokens: list[str], starts: list[int], matcher: _Matcher,
+                   exact: bool = False) -> str:
+    """``_fast_tag`` given the positions whose token may start an entry: every position
+    where ``matcher``'s trie has the token, and possibly more (another kind's starts, so that
+    ``tag_frame`` scans a post once for both kinds); the others are skipped. ``exact``
+    (``_exact(matcher)``): compare the scores as they are, since rounding would not change
+    them."""
     if not starts:
         return matcher.fallback
+    trie = matcher.fast
     scores = [0.0] * len(matcher.labels)
     n, free, negation = len(tokens), 0, matcher.negation
     for i in starts:
         if i < free:  # inside a phrase already matched (leftmost-longest)
             continue
-        node = trie[tokens[i]]
+        node = trie.get(tokens[i])
+        if node is None:  # starts another kind's entry only
+            continue
         longest, end, j = node.get(_END), i + 1, i + 1
         while j < n:
             node = node.get(tokens[j])
@@ -480,17 +508,23 @@ def _fast_tag(tokens: list[str], matcher: _Matcher) -> str:
             scores[label] += weight
     # _decide's rule with C-level max/index: the first class (priority order) holding the
     # highest rounded score wins, if that score reaches MIN_SCORE
+    if exact:
+        top = max(scores)
+        return matcher.labels[scores.index(top)] if top >= MIN_SCORE else matcher.fallback
     rounded = [round(score, 9) for score in scores]
     top = max(rounded)
     return matcher.labels[rounded.index(top)] if top >= MIN_SCORE else matcher.fallback
 
 
-def _tag_one(text: object, matcher: _Matcher) -> str:
+def _tag_one(text: object, matcher: _Matcher, exact: bool = False) -> str:
     if not isinstance(text, str):
         if text is None or (isinstance(text, float) and math.isnan(text)):
             return matcher.fallback
         text = str(text)
-    return _fast_tag(tokenize(text), matcher)
+    tokens = tokenize(text)
+    trie = matcher.fast
+    return _fast_tag_from(tokens, [i for i, token in enumerate(tokens) if token in trie],
+                          matcher, exact)
 
 
 def _tag_distinct(texts: Iterable[object], function: Any) -> np.ndarray:
@@ -513,7 +547,8 @@ def tag(texts: Iterable[object], kind: str,
     texts get the fallback class. Each distinct text is tagged once.
     """
     matcher = _matcher(kind, lexicon)
-    return _tag_distinct(texts, lambda text: _tag_one(text, matcher)).astype(str)
+    exact = _exact(matcher)
+    return _tag_distinct(texts, lambda text: _tag_one(text, matcher, exact)).astype(str)
 
 
 def tag_domains(texts: Iterable[object],
@@ -817,10 +852,14 @@ def tag_frame(texts: Iterable[object], *,
     if matchers:
         codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
         columns = [np.empty(len(uniques) + 1, dtype=object) for _ in matchers]
+        pairs = [(column, matcher, _exact(matcher))
+                 for column, matcher in zip(columns, matchers, strict=True)]
+        first = frozenset().union(*(m.fast.keys() for m in matchers))  # one scan for all
         for position, text in enumerate(uniques):
             tokens = tokenize(text if isinstance(text, str) else str(text))
-            for column, matcher in zip(columns, matchers, strict=True):
-                column[position] = _fast_tag(tokens, matcher)
+            starts = [i for i, token in enumerate(tokens) if token in first]
+            for column, matcher, exact in pairs:
+                column[position] = _fast_tag_from(tokens, starts, matcher, exact)
         for column, matcher, kind in zip(columns, matchers, kinds, strict=True):
             column[-1] = matcher.fallback  # code -1: a missing text
             out[kind] = column[codes].astype(str)

@@ -446,3 +446,16 @@ def test_fast_tagging_equals_the_plain_matcher_on_every_sample_post(kind: str) -
     edited = insights.add_terms(None, kind, insights.PRIORITY[kind][-1], ["post", "people"], 1.0)
     assert insights.tag(texts, kind, edited[kind]).tolist() == [
         _reference_tag(t, kind, edited[kind]) for t in texts]
+
+
+def test_fast_tagging_rounds_like_the_plain_matcher_when_weights_are_not_exact() -> None:
+    """1.1 + 2.2 is 3.3000000000000003 as floats: rounded it ties with 3.3, and the tie goes
+    to community (first in priority); compared unrounded, self would win."""
+    lexicon = {"self": {"alpha": 1.1, "beta": 2.2}, "community": {"gamma": 3.3}}
+    texts = ["alpha beta gamma", "gamma beta alpha", "alpha gamma", "beta", "zeta"]
+    expected = [_reference_tag(t, "domain", lexicon) for t in texts]
+    assert expected[:2] == ["community", "community"]
+    assert insights.tag_domains(texts, lexicon).tolist() == expected
+    assert insights.tag_frame(texts, lexicon={"domain": lexicon})["domain"].tolist() == expected
+    assert not insights._matcher("domain", lexicon).dyadic
+    assert insights._matcher("domain", None).dyadic  # the seed lexicon takes the exact path
