@@ -177,10 +177,10 @@ def reliability_figure(curves: Mapping[str, pd.DataFrame], labels: Mapping[str, 
                           "(%{customdata} posts)<extra></extra>"))
     fig.update_layout(title=f"Do the model's probabilities come true? (test set, n = {n:,};"
                             " bars: 95% CI)", height=460, legend={"orientation": "h", "y": -0.25},
-                      xaxis={"title": "Probability the model gave", "range": [0, 1],
+                      xaxis={"title": "Probability the model gave", "range": [-0.02, 1.02],
                              "tickformat": ".0%"},
-                      yaxis={"title": "Share that really was stigmatising", "range": [0, 1],
-                             "tickformat": ".0%"})
+                      yaxis={"title": "Share that really was stigmatising",
+                             "range": [-0.02, 1.02], "tickformat": ".0%"})
     return fig
 
 
@@ -196,7 +196,7 @@ def calibration_display(table: pd.DataFrame) -> pd.DataFrame:
                                                     table["brier_ci_high"], strict=True)],
         "Average gap, said vs came true": table["calibration_gap"].map(lambda g: f"{g:.0%}"),
         "Posts reviewed per stigmatising post caught (95% CI)": [
-            f"{v:.2f} ({lo:.2f}–{hi:.2f})" for v, lo, hi in zip(
+            f"{v:.2f} ({lo:.2f} to {hi:.2f})" for v, lo, hi in zip(
                 table["reviews_per_catch"], table["reviews_ci_low"], table["reviews_ci_high"],
                 strict=True)],
     })

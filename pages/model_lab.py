@@ -134,22 +134,20 @@ def decision(run: TrainingRun) -> None:
     threshold = result.threshold_for_cost(ratio)
     chosen = decision_lib.describe(run.y_test, result.test_proba, threshold)
     positives, negatives = chosen.tp + chosen.fn, chosen.fp + chosen.tn
-    a, b, c, d = st.columns(4)
+    a, b, c = st.columns(3)
     a.metric("Stigmatising posts found", f"{chosen.tp} of {positives}")
     b.metric("Missed stigmatising posts", f"{chosen.fn} of {positives}")
     c.metric("Wrongly flagged posts", f"{chosen.fp} of {negatives}")
     workload = reviews_per_catch(evaluate(run.y_test, result.test_proba, threshold,
                                           seed=run.seed)["precision"])
-    d.metric("Posts reviewed per stigmatising post caught", f"{workload.value:.1f}",
-             help=f"95% CI {workload.ci_low:.1f}–{workload.ci_high:.1f} (test posts, n = "
-                  f"{workload.n:,})")
     st.markdown("\n".join(f"- **{sentence}**" for sentence in chosen.sentences))
     for warning in chosen.warnings:
         st.warning(warning)
     st.caption(f"Measured on {positives + negatives:,} held-out test posts the model never "
                f"trained on. The line between 'flag' and 'leave' is set on the training posts' "
                f"cross-validated scores, so nothing is refitted (technical: threshold "
-               f"{threshold:.3f}).")
+               f"{threshold:.3f}). Posts reviewed per stigmatising post caught: "
+               f"{workload.value:.1f} (95% CI {workload.ci_low:.1f} to {workload.ci_high:.1f}).")
     different = decision_lib.differs_from_table(threshold, result.threshold)
     if different:
         st.info(different)
