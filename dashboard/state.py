@@ -28,6 +28,10 @@ MODEL_NAME = "model_name"
 MODEL_ID = "model_id"
 # Location -> country corrections typed on the Prevalence page.
 OVERRIDES = "location_overrides"
+# Prevalence: the background scoring of a big corpus (dashboard/scoring.py) and the last
+# corpus scored to the end ((key, frame)), shown while a new scoring runs or if it is cancelled.
+SCORING_JOB = "prev_scoring_job"
+SCORED_LAST = "prev_scored_last"
 # The last HTML report built on the Report page.
 REPORT = "report_html"
 # A message to show once after a rerun (e.g. "dataset loaded").

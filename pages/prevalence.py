@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, slides, state
+from dashboard import cached, charts, scoring, slides, state
 from dashboard.coding import start_coding
 from stigma_core import geo, shift
 from stigma_core.errors import CorpusError, ModelError
@@ -269,9 +269,11 @@ corpus_frame = cached.open_sample(state.CORPUS)
 if state.get(state.MODEL) is None:
     quick_model()
 try:
-    posts = cached.scored_corpus(corpus_frame)
+    posts = scoring.scored_corpus(corpus_frame)  # a big corpus: in the background
 except (CorpusError, ModelError) as err:
     st.error(str(err))
+    st.stop()
+if posts is None:
     st.stop()
 error_rates = cached.bundle_error_rates(state.get(state.MODEL))
 if error_rates is None:
