@@ -26,6 +26,9 @@ their one-off encoding time is reported separately.
 ``--tune`` instead runs the small grouped-CV tuning table of the n-gram features (sublinear
 tf, word and character n-gram ranges, class weights) that fixed the library's defaults.
 
+``--cli`` times ``python -m stigma_core train`` with no --models/--grid (the recommended set)
+on the real corpus -> bench/results/models_cli.json (goal: 3 minutes on 2 cores).
+
 Run: .venv/bin/python bench/models.py  -> bench/results/models.json (about 30-40 min, 2 cores)
 """
 
@@ -233,6 +236,42 @@ def encode_all(texts: list[str], folder: str) -> tuple[str | None, dict[str, Any
                   "posts_per_second": round(distinct / seconds, 1)}
 
 
+def time_cli_default() -> dict[str, Any]:
+    """Wall time of ``python -m stigma_core train`` with no --models/--grid (the recommended
+    set) on the real corpus, in a fresh process: model load and encoding included."""
+    import json
+    import subprocess
+    import sys
+
+    from common import REAL_CORPUS, REPO
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "model.skops"
+        command = [sys.executable, "-m", "stigma_core", "train", "--data", str(REAL_CORPUS),
+                   "--text-col", "text", "--label-col", "stigma", "--out", str(out)]
+        load_start = os.getloadavg()
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+        seconds = time.perf_counter() - start
+        report = json.loads(out.with_suffix(".metrics.json").read_text(encoding="utf-8"))
+    result = {"benchmark": "models-cli-default", "date": utc_now(), "machine": machine(),
+              "cores_available": len(os.sched_getaffinity(0)),
+              "load_average_start": load_start, "load_average_end": os.getloadavg(),
+              "command": "python -m stigma_core train --data mhstigma_interview_train.csv "
+                         "--text-col text --label-col stigma --out model.skops",
+              "seconds": round(seconds, 1), "goal_seconds": 180,
+              "families": list(report["models"]), "chosen": report["chosen"],
+              "test": {name: {"auc": m["test_metrics"]["auc"], "brier": m["test_brier"],
+                              "false_positives": m["test_metrics"]["false_positives"],
+                              "false_negatives": m["test_metrics"]["false_negatives"],
+                              "fit_seconds": m["fit_seconds"]}
+                       for name, m in report["models"].items()},
+              "last_line": done.stdout.strip().splitlines()[0]}
+    write_json(result, RESULTS / "models_cli.json")
+    print(result)
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run every family (or ``--families``), print a table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -240,8 +279,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--n-boot", type=int, default=N_BOOT)
     parser.add_argument("--tune", action="store_true", help="only the n-gram tuning table")
+    parser.add_argument("--cli", action="store_true",
+                        help="only time the CLI's default training on the real corpus")
     parser.add_argument("--out", default=str(RESULTS / "models.json"))
     args = parser.parse_args(argv)
+    if args.cli:
+        return time_cli_default()
     started = time.perf_counter()
     load_start = os.getloadavg()
     data = read_real_corpus()[["participant", "text", "stigma"]]
