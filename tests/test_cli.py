@@ -456,7 +456,7 @@ def test_train_default_is_the_recommended_set(tmp_path, sample_dir, monkeypatch)
                 np.zeros(embeddings.DIMENSIONS)) for t in texts]
             return np.asarray(rows, dtype=np.float32)
 
-    monkeypatch.setattr(embeddings, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(embeddings, "unavailable_reason", lambda *args: None)
     monkeypatch.setattr(embeddings, "_load_encoder", lambda model: Fake())
     monkeypatch.setattr(embeddings, "_ENCODERS", {})
     monkeypatch.setattr(embeddings, "_CACHE", {})

@@ -29,7 +29,7 @@ class CountingEncoder:
 @pytest.fixture
 def counting(monkeypatch) -> CountingEncoder:
     fake = CountingEncoder()
-    monkeypatch.setattr(embeddings, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(embeddings, "unavailable_reason", lambda *args: None)
     monkeypatch.setattr(embeddings, "_load_encoder", lambda model: fake)
     monkeypatch.setattr(embeddings, "_ENCODERS", {})
     monkeypatch.setattr(embeddings, "_CACHE", {})

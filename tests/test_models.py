@@ -292,7 +292,7 @@ def fake_embeddings(monkeypatch) -> _HashEncoder:
     from stigma_core import embeddings
 
     fake = _HashEncoder()
-    monkeypatch.setattr(embeddings, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(embeddings, "unavailable_reason", lambda *args: None)
     monkeypatch.setattr(embeddings, "_load_encoder", lambda model: fake)
     monkeypatch.setattr(embeddings, "_ENCODERS", {})
     monkeypatch.setattr(embeddings, "_CACHE", {})
