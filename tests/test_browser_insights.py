@@ -95,3 +95,49 @@ def test_presenter_mode_hides_the_example_posts(page: object) -> None:
     open_tab(page, "What to do")
     expect(page.get_by_text("Presenter mode: examples hidden.")).to_be_visible()
     shot(page, "7_insights_presenter_what_to_do")
+
+
+def test_taggers_trained_on_a_coding_project(page: object, dashboard_url: str) -> None:
+    """A coding project's settled domain/theme codes train the taggers; the page says so."""
+    import os
+
+    import pandas as pd
+    from browser_support import REPO
+
+    from stigma_core import insights
+    from stigma_core.coding.store import CodingStore
+
+    coded = pd.read_csv(REPO / "sample_data" / "train.csv", keep_default_na=False)
+    coded = coded.assign(domain=insights.normalise_tags(coded["domain"], "domain"),
+                         theme=insights.normalise_tags(coded["theme"], "theme"))
+    coded = coded.groupby(["domain", "theme"]).head(6).reset_index(drop=True)
+    truth = {t.strip(): (d, h) for t, d, h in coded[["text", "domain", "theme"]].itertuples(
+        index=False)}
+    store = CodingStore(f"sqlite:///{os.environ['STIGMA_CODING_DB']}")  # the server's too
+    store.create_project("Browser codes", verify_share=0.0, schemes=["domain", "theme"])
+    store.add_raters("Browser codes", ["R1", "R2"])
+    store.add_posts("Browser codes", coded["text"])
+    for rater in ("R1", "R2"):
+        for item in store.queue("Browser codes", rater):
+            domain, theme = truth[item.text]
+            store.save_code("Browser codes", rater, item.assignment_id, 0, domain=domain,
+                            theme=theme)
+    n = len(store.scheme_labels("Browser codes", "domain"))
+    store.dispose()
+    tab = page.context.browser.new_context(viewport={"width": 1400, "height": 2600}).new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    tab.goto(dashboard_url)
+    settle(tab)
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Insights").click()
+    expect(tab.get_by_text("Tags from the word lists")).to_be_visible()
+    settle(tab)
+    open_tab(tab, "Word lists and coding")
+    expect(tab.get_by_text(f"domain {n:,} posts, theme {n:,} posts")).to_be_visible()
+    tab.get_by_role("button", name="Train the taggers on this project").click()
+    expect(tab.get_by_text(f"Domain: a tagger trained on {n:,} coded posts from coding "
+                           "project 'Browser codes'", exact=False)).to_be_visible()
+    settle(tab)
+    open_tab(tab, "Word lists and coding")
+    expect(tab.get_by_text("Domain tagger", exact=False).first).to_be_visible()
+    shot(tab, "7_insights_trained_from_project")
+    tab.context.close()
