@@ -14,6 +14,7 @@ are the same as the in-page path's: chunks of rows are scored independently, pos
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ import streamlit as st
 
 from dashboard import cached, state
 
-BACKGROUND_ROWS = 20_000
-"""Corpora with more rows than this are scored in the background."""
-CHUNK_ROWS = 50_000
+BACKGROUND_ROWS = int(os.environ.get("STIGMA_BACKGROUND_ROWS", "20000"))
+"""Corpora with more rows than this are scored in the background (the variable lowers it,
+e.g. to watch the background path on the sample corpus)."""
+CHUNK_ROWS = int(os.environ.get("STIGMA_SCORING_CHUNK_ROWS", "50000"))
 """Rows scored per step of the background job (progress also moves within a step)."""
 POLL_S = 0.5
 """How often the progress panel looks at the job."""
@@ -69,7 +71,7 @@ class ScoringJob:
 
 
 def score_in_chunks(job: ScoringJob, bundle: Any, corpus: pd.DataFrame,
-                    chunk_rows: int = CHUNK_ROWS, n_jobs: int | None = None) -> None:
+                    chunk_rows: int | None = None, n_jobs: int | None = None) -> None:
     """The job's work: ``cached.score``'s frame (scores, then sentiment and subjectivity),
     built ``chunk_rows`` rows at a time, updating ``job`` and stopping when it is cancelled.
     Runs in the job's thread; never raises (a failure is kept in ``job.error``)."""
@@ -77,6 +79,7 @@ def score_in_chunks(job: ScoringJob, bundle: Any, corpus: pd.DataFrame,
     from stigma_core.errors import CorpusError, ModelError
 
     total = len(corpus)
+    chunk_rows = chunk_rows or CHUNK_ROWS
     parts = []
 
     def check(done: float, message: str) -> None:

@@ -33,12 +33,11 @@ DELAY_S = {"step": 0.25}
 
 
 @pytest.fixture
-def slow_big_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
+def slow_big_scoring(monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: PT004
     """Every corpus above 1,000 rows counts as big, scored 400 rows at a time, each step
     slowed (``DELAY_S``) so the bar can be seen moving."""
     monkeypatch.setattr(scoring, "BACKGROUND_ROWS", 1_000)
-    original = scoring.score_in_chunks.__defaults__
-    monkeypatch.setattr(scoring.score_in_chunks, "__defaults__", (400, 1))
+    monkeypatch.setattr(scoring, "CHUNK_ROWS", 400)
     real = scale.score_frame
 
     def slow(*args: object, **kwargs: object) -> pd.DataFrame:
@@ -46,8 +45,6 @@ def slow_big_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(scale, "score_frame", slow)
-    yield
-    scoring.score_in_chunks.__defaults__ = original
 
 
 def test_progress_moves_and_cancel_keeps_the_previous_results(slow_big_scoring: None) -> None:
