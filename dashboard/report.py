@@ -295,6 +295,27 @@ def top_words(texts: pd.Series, n: int = 12) -> list[tuple[str, int]]:
     return counts.most_common(n)
 
 
+def scored_posts_view(scored: pd.DataFrame) -> pd.DataFrame:
+    """``state.visible_posts(scored)`` remembered between reruns: masking every column of
+    the scored corpus took most of the Report page's rerun. Keyed by the model, the corpus
+    object in the session, the location corrections and the two modes, not by hashing the
+    frame (which costs nearly as much as masking it)."""
+    corpus = state.get(state.CORPUS)
+    overrides = tuple(sorted((state.get(state.OVERRIDES) or {}).items(), key=str))
+    key = (state.get(state.MODEL_ID), id(corpus), len(scored), tuple(scored.columns), overrides)
+    return _visible_scored(key, state.presenter(), state.privacy(), scored)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _visible_scored(key: tuple, presenter: bool, privacy: bool, _scored: pd.DataFrame
+                    ) -> pd.DataFrame:
+    """The scored posts as they may be shown (``key`` and the modes identify them)."""
+    from stigma_core.privacy import drop_personal_text
+
+    frame = drop_personal_text(_scored) if presenter else _scored
+    return mask_frame(frame) if privacy else frame
+
+
 # --- Sections -----------------------------------------------------------------------------------
 
 def summary_section(scored: pd.DataFrame | None, min_n: int) -> ReportSection:

@@ -44,13 +44,15 @@ def build_report(scored: pd.DataFrame | None, title: str, min_n: int) -> None:
 
 def downloads(scored: pd.DataFrame) -> None:
     """The scored posts as CSV and Parquet: personal details masked in every column, or posts
-    and profiles left out in presenter mode (``state.visible_posts``)."""
-    shown = state.visible_posts(scored)
+    and profiles left out in presenter mode (``state.visible_posts``, remembered between
+    reruns); each file is made when its button is clicked."""
+    shown = report.scored_posts_view(scored)
     st.markdown(f"**Scored posts** ({len(shown):,} rows; columns: {', '.join(shown.columns)})")
     left, right = st.columns(2)
     for column, fmt in zip((left, right), ("csv", "parquet"), strict=True):
         column.download_button(
-            f"Download scored posts ({fmt.upper()})", cached.table_file(shown, fmt),
+            f"Download scored posts ({fmt.upper()})",
+            data=lambda fmt=fmt: cached.table_file(shown, fmt), on_click="ignore",
             file_name=f"scored_posts.{fmt}", mime=export.MIME_TYPES[fmt], key=f"rep_{fmt}")
 
 
