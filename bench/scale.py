@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -415,12 +416,14 @@ def main() -> None:
                                              "naive_rows": NAIVE_ROWS, "seed": SEED,
                                              "model": "logistic_regression, fast grid, trained "
                                                       "on the whole real corpus"}}
+    result["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
     if args.part in ("all", "scoring"):
         with tempfile.TemporaryDirectory(prefix="stigma-scale-") as folder:
             result["scoring"] = scoring_benchmark(args.sizes, Path(folder), args.engines)
     if args.part in ("all", "training"):
         result["training"] = training_benchmark(args.train_posts)
     result["run_seconds"] = round(time.perf_counter() - started, 1)
+    result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     if args.merge and Path(args.out).is_file():
         kept = json.loads(Path(args.out).read_text())
         for part in ("scoring", "training"):

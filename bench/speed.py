@@ -1,8 +1,14 @@
 """Training and scoring speed of stigma_core against the naive way of doing the same work.
 
-(a) Training: ``train_models(grid="paper")`` with all nine families at the paper's scale
-(746 posts, a stratified sample of the real corpus), beside a naive baseline measured in the
-same run: the same split, features, folds, grids and estimators in plain scikit-learn, with
+(a) Training: ``train_models(grid="paper")`` with the paper's nine families at the paper's
+scale (746 posts, a stratified sample of the real corpus), on every core (``n_jobs=None``,
+all families' units in one pool) and in one process (``n_jobs=1``), beside plain
+scikit-learn in the same run: per family ``GridSearchCV(refit=False)`` +
+``cross_val_predict`` + a final fit on the library's own pipelines, folds and grids (the
+same work without the library's sharing); best parameters and out-of-fold probabilities are
+compared. Wall and CPU seconds (this process and its worker processes) and the load average
+are recorded: the machine is shared. With ``--naive`` also the naive baseline: the same split,
+features, folds, grids and estimators in plain scikit-learn, with
 each post preprocessed (NLTK ``TweetTokenizer`` + simplemma, no memo) and its features
 computed (``TextBlob(text).sentiment`` and per-row regexes) inside every fit and every
 scoring, as ``FunctionTransformer`` steps in a ``GridSearchCV`` (``refit=True``), then
@@ -17,6 +23,7 @@ loop is timed on 2,000 posts and extrapolated linearly (said so in the JSON). Ca
 cleared before every timed run, so the library is measured cold.
 
 Scoring runs first so its peak memory is not hidden under training's.
+The paper's families are named in ``PAPER_FAMILIES`` (the registry holds newer ones too).
 
 Run: .venv/bin/python bench/speed.py  -> bench/results/speed.json
 """
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import copy
 import html
+import os
 import re
 import statistics
 import time
@@ -55,12 +63,15 @@ from stigma_core import sentiment
 from stigma_core import text as textmod
 from stigma_core.metrics import evaluate, threshold_for_recall
 from stigma_core.models import FAMILIES, TrainingRun, build_pipeline, train_models
+from stigma_core.parallel import warm_up
 from stigma_core.persist import ModelBundle, bundle_from_run
 from stigma_core.privacy import EMAIL_RE, URL_RE
 from stigma_core.scale import score_frame
 
 SEED = 0
 PAPER_SCALE = 746
+PAPER_FAMILIES = ["random_forest", "gradient_boosting", "knn", "naive_bayes", "svm_rbf",
+                  "svm_linear", "svm_sigmoid", "svm_poly", "logistic_regression"]
 TEST_SIZE = 0.2
 CV = 5
 RECALL_TARGET = 0.9
@@ -346,19 +357,68 @@ def scoring_benchmark(corpus: pd.DataFrame, rows: int, naive_rows: int, repeats:
 # --- (a) training -------------------------------------------------------------------------
 
 
-def library_training(sample: pd.DataFrame, families: list[str]) -> tuple[float, TrainingRun,
-                                                                         dict[str, float]]:
+def tree_cpu_s() -> float:
+    """CPU seconds (user + system) so far of this process and its live children."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            total += sum(p.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
+def library_training(sample: pd.DataFrame, families: list[str], n_jobs: int | None = 1
+                     ) -> tuple[float, TrainingRun, dict[str, Any]]:
     """Wall seconds of one ``train_models(grid="paper")`` call over all families (cold
-    caches), the run, and the wall time between progress calls per family."""
-    marks: list[tuple[float, str]] = []
+    caches), the run, and facts about it: CPU seconds, progress calls, longest gap."""
+    marks: list[float] = []
     clear_text_caches()
+    # one process: its own CPU time (idle workers of an earlier run may exit meanwhile and
+    # take their CPU seconds out of a process-tree sum)
+    clock = time.process_time if n_jobs == 1 else tree_cpu_s
+    cpu = clock()
     seconds, run = timed(lambda: train_models(
         sample, families, grid="paper", seed=SEED, test_size=TEST_SIZE, cv=CV,
-        recall_target=RECALL_TARGET,
-        progress=lambda fraction, message: marks.append((time.perf_counter(), message)),
+        recall_target=RECALL_TARGET, n_jobs=n_jobs,
+        progress=lambda fraction, message: marks.append(time.perf_counter()),
     ))
-    walls = {f: round(b[0] - a[0], 2) for f, a, b in zip(families, marks, marks[1:], strict=False)}
-    return seconds, run, walls
+    cpu = clock() - cpu
+    gaps = np.diff(marks) if len(marks) > 1 else np.array([0.0])
+    facts = {"seconds": round(seconds, 1), "cpu_s": round(cpu, 1),
+             "progress_calls": len(marks),
+             "longest_gap_between_progress_calls_s": round(float(gaps.max()), 2)}
+    return seconds, run, facts
+
+
+def plain_train_family(family: str, run: TrainingRun) -> dict[str, Any]:
+    """Plain scikit-learn on the library's pipeline: GridSearchCV (refit=False) over the
+    paper grid, cross_val_predict of the best setting, a final fit."""
+    folds = StratifiedKFold(CV, shuffle=True, random_state=SEED)
+    X, y = run.X_train, run.results[family].y_train
+    pipeline = build_pipeline(family, run.selected_features, SEED)
+    grid = FAMILIES[family].grid("paper")
+    cpu, start = time.process_time(), time.perf_counter()
+    if len(list(ParameterGrid(grid))) == 1:
+        params = next(iter(ParameterGrid(grid)))
+    else:
+        params = GridSearchCV(pipeline, grid, scoring="roc_auc", cv=folds, n_jobs=1,
+                              refit=False, error_score="raise").fit(X, y).best_params_
+    pipeline.set_params(**params)
+    oof = cross_val_predict(clone(pipeline), X, y, cv=folds, method="predict_proba")[:, 1]
+    pipeline.fit(X, y)
+    ours = run.results[family]
+    same_oof = (bool(np.array_equal(oof, ours.oof_proba)) if ours.calibration == "none"
+                else "not comparable: the library calibrates this family's probabilities")
+    return {"seconds": round(time.perf_counter() - start, 2),
+            "cpu_s": round(time.process_time() - cpu, 2),
+            "best_params": {k.removeprefix("model__"): v for k, v in params.items()},
+            "same_best_params": {k.removeprefix("model__"): v for k, v in params.items()}
+            == ours.best_params,
+            "same_oof_probabilities": same_oof}
 
 
 def naive_split(sample: pd.DataFrame) -> dict[str, Any]:
@@ -382,47 +442,75 @@ def naive_selected_features(split: dict[str, Any]) -> list[str]:
 
 
 def training_benchmark(
-    sample: pd.DataFrame, families: list[str], grid_points: int | None
+    sample: pd.DataFrame, families: list[str], grid_points: int | None, naive: bool
 ) -> dict[str, Any]:
-    """Library vs naive training time over the paper grids, family by family."""
+    """Library (every core, one process) vs plain GridSearchCV (and, with ``naive``, the
+    naive per-row pipeline) over the paper grids, family by family."""
     warm_one_off_imports()
-    ours_s, run, walls = library_training(sample, families)
-    print(f"  library train_models(paper grid): {ours_s:.1f} s", flush=True)
-    start = time.perf_counter()
-    split = naive_split(sample)
-    columns = naive_selected_features(split)
-    naive = {}
+    warm_up(None)
+    load_before = [round(v, 2) for v in os.getloadavg()]
+    every_s, every_run, every = library_training(sample, families, n_jobs=None)
+    print(f"  library, every core: {every_s:.1f} s ({every['cpu_s']} CPU s)", flush=True)
+    ours_s, run, one = library_training(sample, families, n_jobs=1)
+    print(f"  library, one process: {ours_s:.1f} s ({one['cpu_s']} CPU s)", flush=True)
+    plain = {}
     for family in families:
-        naive[family] = naive_train_family(family, split, columns, grid_points)
-        ours = run.results[family].fit_seconds
-        print(f"  {family:<20} library {ours:7.1f} s   naive {naive[family]['seconds']:8.1f} s"
-              f"{' (extrapolated)' if naive[family]['extrapolated'] else ''}", flush=True)
-    naive_overhead_s = time.perf_counter() - start - sum(n["search_s_measured"]
-                                                         + n["oof_and_final_fit_s"]
-                                                         for n in naive.values())
-    naive_total = sum(n["seconds"] for n in naive.values()) + naive_overhead_s
+        plain[family] = plain_train_family(family, run)
+        print(f"  {family:<20} library {run.results[family].fit_seconds:7.1f} s   plain "
+              f"GridSearchCV {plain[family]['seconds']:8.1f} s", flush=True)
+    plain_s = sum(p["seconds"] for p in plain.values())
+    plain_cpu = sum(p["cpu_s"] for p in plain.values())
     per_family = {
-        f: {"library_s": round(run.results[f].fit_seconds, 2),
-            "library_wall_s_between_progress_calls": walls.get(f),
-            "naive_s": naive[f]["seconds"],
-            "speedup_vs_naive": round(naive[f]["seconds"] / run.results[f].fit_seconds, 2),
-            "same_best_params": run.results[f].best_params == naive[f]["best_params"],
+        f: {"library_one_process_s": round(run.results[f].fit_seconds, 2),
+            "plain_gridsearchcv_s": plain[f]["seconds"],
+            "plain_gridsearchcv_cpu_s": plain[f]["cpu_s"],
+            "speedup_one_process_vs_plain": round(plain[f]["seconds"]
+                                                  / run.results[f].fit_seconds, 2),
+            "same_best_params_as_plain": plain[f]["same_best_params"],
+            "same_oof_probabilities_as_plain": plain[f]["same_oof_probabilities"],
+            "every_core_same_as_one_process": (
+                every_run.results[f].best_params == run.results[f].best_params
+                and bool(np.array_equal(every_run.results[f].oof_proba,
+                                        run.results[f].oof_proba))
+                and bool(np.array_equal(every_run.results[f].test_proba,
+                                        run.results[f].test_proba))),
             "library_best_params": run.results[f].best_params,
-            "library_test_auc": run.results[f].metrics["auc"].value,
-            "naive": naive[f]}
+            "library_test_auc": run.results[f].metrics["auc"].value}
         for f in families
     }
-    return {
+    out: dict[str, Any] = {
         "posts": len(sample),
         "train_posts": run.n_train,
-        "selected_features": {"library": run.selected_features, "naive": columns},
-        "library_total_s": round(ours_s, 1),
-        "naive_total_s": round(naive_total, 1),
-        "naive_total_is_extrapolated": any(n["extrapolated"] for n in naive.values()),
-        "speedup_vs_naive": round(naive_total / ours_s, 2),
+        "selected_features": run.selected_features,
+        "load_average_before": load_before,
+        "library_every_core": every,
+        "library_one_process": one,
+        "plain_gridsearchcv": {"seconds": round(plain_s, 1), "cpu_s": round(plain_cpu, 1),
+                               "scope": "per family search + out-of-fold + final fit; "
+                                        "the library totals add the split, Welch tests "
+                                        "and test metrics"},
+        "speedup_every_core_vs_plain_wall": round(plain_s / every_s, 2),
+        "speedup_every_core_vs_plain_cpu": round(plain_cpu / every["cpu_s"], 2),
+        "speedup_one_process_vs_plain_wall": round(plain_s / ours_s, 2),
+        "all_same_as_plain": all(p["same_best_params"] and p["same_oof_probabilities"]
+                                 is not False for p in plain.values()),
         "chosen_family": run.chosen,
         "per_family": per_family,
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
     }
+    if naive:
+        start = time.perf_counter()
+        split = naive_split(sample)
+        columns = naive_selected_features(split)
+        runs = {f: naive_train_family(f, split, columns, grid_points) for f in families}
+        overhead = time.perf_counter() - start - sum(
+            n["search_s_measured"] + n["oof_and_final_fit_s"] for n in runs.values())
+        naive_total = sum(n["seconds"] for n in runs.values()) + overhead
+        out["naive"] = {"total_s": round(naive_total, 1),
+                        "is_extrapolated": any(n["extrapolated"] for n in runs.values()),
+                        "speedup_every_core_vs_naive": round(naive_total / every_s, 2),
+                        "per_family": runs}
+    return out
 
 
 # --- command line -------------------------------------------------------------------------
@@ -436,6 +524,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              "naive Bayes only, one run each")
     parser.add_argument("--part", choices=("all", "scoring", "training"), default="all")
     parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=None)
+    parser.add_argument("--naive", action="store_true",
+                        help="also time the naive per-row training pipeline (slow)")
     parser.add_argument("--naive-grid-points", type=int, default=None,
                         help="time the naive search on this many grid points per family and "
                              "extrapolate linearly (default: the whole grid)")
@@ -448,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     quick = args.quick
     families = args.families or (["logistic_regression", "naive_bayes"] if quick
-                                 else list(FAMILIES))
+                                 else PAPER_FAMILIES)
     rows, naive_rows = (10_000, 300) if quick else (SCORE_ROWS, NAIVE_SCORE_ROWS)
     repeats = 1 if quick else REPEATS
     started = time.perf_counter()
@@ -462,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "training": {"posts": PAPER_SCALE, "sample": "stratified by label, seed 0",
                          "grid": "paper", "families": families, "test_size": TEST_SIZE,
                          "cv": f"StratifiedKFold({CV}, shuffle=True, random_state={SEED})",
-                         "n_jobs": 1, "recall_target": RECALL_TARGET,
+                         "n_jobs": "None (every core) and 1", "recall_target": RECALL_TARGET,
                          "naive_grid_points": args.naive_grid_points or "all",
                          "library_s": "ModelResult.fit_seconds: grid search + out-of-fold "
                                       "predictions + final fit, per family; total = the whole "
@@ -484,7 +574,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         sample = stratified_sample(corpus, PAPER_SCALE)
         print(f"Training on {len(sample)} posts, paper grids, {len(families)} families",
               flush=True)
-        result["training"] = training_benchmark(sample, families, args.naive_grid_points)
+        result["training"] = training_benchmark(sample, families, args.naive_grid_points,
+                                                args.naive)
     result["peak_rss_mib_end"] = peak_rss_mib()
     result["run_seconds"] = round(time.perf_counter() - started, 1)
     write_json(result, Path(args.out))
@@ -497,9 +588,11 @@ def print_summary(result: dict[str, Any]) -> None:
     print()
     if "training" in result:
         t = result["training"]
-        print(f"Training, paper grids, {t['posts']} posts: library {t['library_total_s']} s, "
-              f"naive {t['naive_total_s']} s -> x{t['speedup_vs_naive']}"
-              f"{' (naive extrapolated)' if t['naive_total_is_extrapolated'] else ''}")
+        print(f"Training, paper grids, {t['posts']} posts: every core "
+              f"{t['library_every_core']['seconds']} s, one process "
+              f"{t['library_one_process']['seconds']} s, plain GridSearchCV "
+              f"{t['plain_gridsearchcv']['seconds']} s -> x{t['speedup_every_core_vs_plain_wall']}"
+              f" (same as plain: {t['all_same_as_plain']}; load {t['load_average_before']})")
     if "scoring" in result:
         for name in ("repeated", "unique"):
             s = result["scoring"][name]
