@@ -156,9 +156,14 @@ def explain_box() -> None:
     text = st.text_area("Explain a post: which words gave it its tags?", EXAMPLE_POST,
                         key="ins_explain_text", height=80)
     lexicon = cached.insight_lexicon()
+    taggers = cached.insight_taggers() or {}
     for kind in ("domain", "theme"):
         found = insights.explain(text, kind, lexicon.get(kind))
         st.markdown(found.words())
+        if taggers.get(kind) is not None:
+            st.caption(f"The {kind} tags in use come from the trained tagger, which gives this "
+                       f"post {insights.tag_with(taggers[kind], [text])[0]}; the word lists' "
+                       "reasons are shown for comparison.")
         if found.hits:
             st.dataframe(found.table(), hide_index=True, key=f"ins_explain_{kind}")
 

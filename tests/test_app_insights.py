@@ -252,6 +252,10 @@ def test_taggers_trained_on_a_coding_projects_settled_domain_and_theme_codes(
                          r"\d\.\d\d\)", note), note
     f1 = table_with(at, "F1 (95% CI)")
     assert f1["F1 (95% CI)"].str.contains(" to ").all()
+    model = at.session_state[state.INSIGHT_TAGGERS]["theme"]
+    said = insights.tag_with(model, [at.text_area(key="ins_explain_text").value])[0]
+    assert any(c.startswith(f"The theme tags in use come from the trained tagger, which gives "
+                            f"this post {said};") for c in texts(at.caption))
     # the shares on the page are the trained tagger's tags, not the word lists'
     model = at.session_state[state.INSIGHT_TAGGERS]["domain"]
     corpus = at.session_state[state.CORPUS]
