@@ -155,6 +155,12 @@ def scheme_agreement_view(store: object, project: str, codes: pd.DataFrame) -> N
         "Reading": table["reading"]})
     st.markdown("**Domain and theme codes** — Krippendorff's alpha (nominal) per code")
     st.dataframe(shown, hide_index=True, key="code_scheme_agreement")
+    status = store.status(project)
+    st.caption("Settled: " + ", ".join(f"{s} {status.get(f'{s} settled', 0):,} posts"
+                                       for s in schemes)
+               + ". A post whose two raters chose differently in any code goes to a third "
+               "rater" + ("" if len(store.raters(project)) > 2 else
+                          " — add a third rater under Set up, as this project has two") + ".")
 
 
 def scheme_download(store: object, project: str) -> None:

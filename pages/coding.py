@@ -161,7 +161,7 @@ def agreement_view(store: object, project: str) -> None:
     cols = st.columns(4)
     cols[0].metric("Posts", f"{status.get('posts', 0):,}")
     cols[1].metric("Settled", f"{status['settled']:,}")
-    cols[2].metric("Waiting for a third rater", f"{status.get('waiting for third rater', 0):,}")
+    cols[2].metric("Waiting for a third rater", f"{status['needs third rater']:,}")
     cols[3].metric("Verified", f"{status.get('verified', 0):,}")
     codes = store.codes(project)
     if codes.empty:

@@ -215,4 +215,30 @@ def test_a_rater_chooses_domain_and_theme_by_keyboard(server: str, browser: obje
     codes = store.codes("Domains and themes")
     assert codes[["rater", "value", "domain", "theme"]].values.tolist() == [
         ["R1", 1, "community", "awareness"]]
+    # more posts, coded by both raters (R2 differs on every fifth domain): the agreement tab
+    store.add_posts("Domains and themes", [f"Post {i} about my therapist and my family"
+                                           for i in range(40)])
+    domains, themes = ("self", "community", "professional"), ("awareness", "personal_story")
+    for rater in ("R1", "R2"):
+        for item in store.queue("Domains and themes", rater):
+            domain = domains[item.post_id % 3]
+            if rater == "R2" and item.post_id % 5 == 0:
+                domain = domains[(item.post_id + 1) % 3]
+            store.save_code("Domains and themes", rater, item.assignment_id, item.post_id % 2,
+                            domain=domain, theme=themes[item.post_id % 2])
+    tab.get_by_text("Set up and follow the project (analyst)").click()
+    settle(tab)
+    tab.get_by_role("tab", name="Agreement").click()
+    expect(tab.get_by_text("Domain and theme codes", exact=False)).to_be_visible()
+    both = store.codes("Domains and themes").pivot_table(
+        index="post_id", columns="rater", values=["domain", "theme"], aggfunc="first")
+    waiting = int(((both[("domain", "R1")] != both[("domain", "R2")])
+                   | (both[("theme", "R1")] != both[("theme", "R2")])).sum())
+    assert waiting >= 9  # every fifth domain, and the first post's theme
+    expect(tab.get_by_test_id("stMetric").filter(has_text="Waiting for a third rater")
+           ).to_contain_text(str(waiting))
+    expect(tab.get_by_text("add a third rater under Set up")).to_be_visible()
+    table = store.codes("Domains and themes")
+    assert table["domain"].notna().sum() == 2 * 42  # every post coded by both
+    tab.screenshot(path=str(ARTIFACTS / "5_coding_agreement_domain_theme.png"), full_page=True)
     store.dispose()

@@ -85,6 +85,7 @@ def test_domain_and_theme_are_stored_and_settled_like_the_stigma_code(coding_url
     assert (final["theme_settled_by"] == "third rater").sum() > 0
     status = store.status("study")
     assert status["domain settled"] == status["theme settled"] == len(POSTS)
+    assert status["needs third rater"] == 0
     domains = store.scheme_labels("study", "domain")
     assert list(domains.columns) == ["text", "label", "settled_by", "drawn_by"]
     assert len(domains) == len(POSTS) and set(domains["label"]) == {"self"}
@@ -136,6 +137,7 @@ def test_choices_are_required_checked_and_cant_tell_goes_to_the_third_rater(
                     theme="awareness")
     row = store.final_labels("study").set_index("post_id").loc[item.post_id]
     assert row["domain_settled_by"] == "waiting for third rater"
+    assert store.status("study")["needs third rater"] == 1
     third_rater = ({"R1", "R2", "R3"} - {"R1", partner}).pop()
     third = next(i for i in store.queue("study", third_rater)
                  if i.post_id == item.post_id and i.role == "third")

@@ -596,16 +596,20 @@ class CodingStore:
     def status(self, project: str) -> dict[str, int]:
         """How many posts are in each state ("agreement", "waiting for coders", ...), plus
         "posts", "settled" (with a final label), "verified" and "verifier disagreed", and
-        "domain settled" / "theme settled" when the project asks for them."""
+        "domain settled" / "theme settled" when the project asks for them, and "needs third
+        rater" (posts waiting for a third rater in any of their codes)."""
         final = self.final_labels(project)
         counts = final["settled_by"].value_counts().to_dict()
         counts["posts"] = len(final)
         counts["settled"] = int(final["label"].notna().sum())
         counts["verified"] = int((final["verification"] == "verified").sum())
         counts["verifier disagreed"] = int((final["verification"] == "verifier disagreed").sum())
+        waiting = final["settled_by"] == "waiting for third rater"
         for scheme in SCHEMES:
             if scheme in final:
                 counts[f"{scheme} settled"] = int(final[scheme].notna().sum())
+                waiting |= final[f"{scheme}_settled_by"] == "waiting for third rater"
+        counts["needs third rater"] = int(waiting.sum())
         return {str(k): int(v) for k, v in counts.items()}
 
     def rater_columns(self, project: str) -> pd.DataFrame:
