@@ -210,7 +210,9 @@ def test_the_report_gets_an_insights_section() -> None:
     assert "Domain shares (Wilson 95% CIs)" in section and "Platforms side by side" in section
     assert "does not clearly differ across platforms" in section and "Cramér" in section
     assert re.search(r"\d+\.\d% \(\d+\.\d% to \d+\.\d%\)", section)
-    assert section.count('class="plot"') == 2
+    # the report draws each chart as an inline SVG image with its text alternative
+    assert section.count('src="data:image/svg+xml;base64,') == 2
+    assert section.count('<figcaption class="alt">') == 2
 
 
 def test_taggers_trained_on_a_coding_projects_settled_domain_and_theme_codes(
