@@ -140,7 +140,8 @@ def _train(args: argparse.Namespace) -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     _progress(0.0, f"Training {', '.join(families)} on the {grid} grid")
     _progress(0.0, f"Loading {args.data}")
-    df = load_corpus(args.data, text=args.text_col, label=args.label_col)
+    df = load_corpus(args.data, text=args.text_col, label=args.label_col,
+                     language=None if args.language.lower() in ("any", "none") else args.language)
     load_report = df.attrs.get("load_report")
     run = train_models(
         df,
@@ -410,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.9,
         help="share of stigmatising posts the threshold must find (default 0.9)",
+    )
+    train.add_argument(
+        "--language",
+        default="en",
+        help="keep only posts in this language, an ISO 639-1 code (default en); 'any' keeps "
+        "every post, e.g. a Spanish or German corpus for the multilingual_lr family",
     )
     train.set_defaults(handler=_train)
     score = commands.add_parser("score", help="score posts with a saved model")

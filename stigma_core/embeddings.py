@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -38,10 +38,22 @@ INSTALL_HINT = "pip install -r requirements-embeddings.txt (make does this)"
 _CACHE: dict[tuple[str, str], np.ndarray] = {}
 _ENCODERS: dict[str, Any] = {}
 _LOCK = threading.Lock()
+_OTHER_MODELS: dict[str, tuple[Callable[[], Any], Callable[[], str | None]]] = {}
 
 
-def unavailable_reason() -> str | None:
+def register_model(name: str, load: Callable[[], Any],
+                   unavailable: Callable[[], str | None]) -> None:
+    """Offer another encoder of 384-number unit vectors through this module's cache and
+    :class:`SentenceEmbedder` (e.g. ``stigma_core.multilingual``): ``load()`` returns an
+    object whose ``encode(texts, **kwargs)`` gives one row per text; ``unavailable()`` says
+    why it cannot be used here, or None."""
+    _OTHER_MODELS[name] = (load, unavailable)
+
+
+def unavailable_reason(model: str = DEFAULT_MODEL) -> str | None:
     """None when sentence embeddings can be used here; otherwise why not, in plain words."""
+    if model in _OTHER_MODELS:
+        return _OTHER_MODELS[model][1]()
     missing = [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         return (
@@ -62,6 +74,11 @@ def _load_encoder(model: str) -> Any:
     Offline by construction: ``HF_HUB_OFFLINE`` and ``TRANSFORMERS_OFFLINE`` are set before
     the import, and the path handed over is a local folder.
     """
+    if model in _OTHER_MODELS:
+        reason = unavailable_reason(model)
+        if reason:
+            raise ModelError(reason)
+        return _OTHER_MODELS[model][0]()
     if model != DEFAULT_MODEL:
         raise ModelError(f"Unknown embedding model '{model}'; only {DEFAULT_MODEL} is offered.")
     reason = unavailable_reason()
@@ -142,7 +159,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> SentenceEmbedder:
         """Check the model is usable; nothing to learn."""
-        reason = unavailable_reason()
+        reason = unavailable_reason(self.model)
         if reason:
             raise ModelError(reason)
         self.n_features_out_ = DIMENSIONS

@@ -213,10 +213,22 @@ def other_language_message(codes: Sequence[object], wanted: str) -> str:
                 f"{language_counts(codes)}.")
     else:
         what = f"No post of this corpus reads as {language_name(wanted)}."
-    return (f"{what} {ENGLISH_ONLY if wanted == 'en' else ''} Load a corpus in "
-            f"{language_name(wanted)}; in the dashboard you can untick 'Keep only English "
-            "posts' on the Data page to load these posts anyway, knowing that their scores "
-            "will mean little.").replace("  ", " ")
+    return (f"{what} {ENGLISH_ONLY if wanted == 'en' else ''} Only the multilingual model "
+            f"family ({_multilingual_family()}) reads posts in about 100 languages: to analyse "
+            "these posts as they are, untick 'Keep only English posts' on the Data page (in "
+            "the command line: --language any) and train that family; scores from the other "
+            f"families would mean little. Or load a corpus in {language_name(wanted)}."
+            ).replace("  ", " ")
+
+
+def _multilingual_family() -> str:
+    """The multilingual family's name in the app and the CLI, and why it cannot be used
+    here when it cannot (imported here: a message, not a dependency of this module)."""
+    from stigma_core import multilingual
+
+    reason = multilingual.unavailable_reason()
+    name = f"'{multilingual.FAMILY_LABEL}', {multilingual.FAMILY} in the command line"
+    return f"{name}; not usable here yet: {reason.rstrip('.')}" if reason else name
 
 
 def _mostly_other_note(choice: LanguageChoice, wanted: str) -> str:

@@ -41,7 +41,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 
-from stigma_core import embeddings
+from stigma_core import embeddings, multilingual
 from stigma_core.calibration import METHODS as CALIBRATIONS
 from stigma_core.calibration import (
     CalibratedModel,
@@ -359,6 +359,17 @@ FAMILIES: dict[str, Family] = {
             {"ngram_C": [0.1]},
             make_features=ngram_embedding_features,
             requires=embeddings.unavailable_reason,
+            in_process=True,
+        ),
+        Family(
+            multilingual.FAMILY,
+            multilingual.FAMILY_LABEL,
+            lambda seed: LogisticRegression(C=16.0, max_iter=3000, random_state=seed),
+            {"C": [1, 4, 16, 64, 256], "class_weight": [None, "balanced"]},
+            {"C": [16]},
+            make_features=multilingual.multilingual_features,
+            calibration="sigmoid",
+            requires=multilingual.unavailable_reason,
             in_process=True,
         ),
     )
