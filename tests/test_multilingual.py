@@ -207,3 +207,14 @@ def test_a_processor_without_avx2_is_refused_before_the_engine_runs(monkeypatch)
     monkeypatch.setattr(multilingual, "_missing_cpu_flags", lambda: ("avx2",))
     assert "AVX2" in multilingual.unavailable_reason()
     assert not multilingual.available()
+
+
+@needs_encoder
+def test_the_model_lab_offers_the_family() -> None:
+    from app_support import open_app
+
+    at = open_app("pages/model_lab.py")
+    options = at.multiselect(key="lab_families").options
+    assert multilingual.FAMILY_LABEL in options
+    chosen = at.multiselect(key="lab_families").value
+    assert "knn" in chosen and multilingual.FAMILY not in chosen  # the study's set by default
