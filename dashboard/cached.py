@@ -12,6 +12,8 @@ and the first page (Data) opens without paying for them (cold start under 5 s).
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -36,6 +38,33 @@ SAMPLE_CORPUS = "corpus.csv"
 SAMPLE_BATCHES = ("validation_batch_1.csv", "validation_batch_2.csv")
 Progress = Callable[[float, str], None]
 CLOUD_STOPWORDS = frozenset({"user", "url", "email", "rt", "amp"})
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    """A DataFrame's content hash, worked out once per frame object.
+
+    Why: a page passes the same scored corpus to many cached functions in one run, and
+    Streamlit hashes it again for each (45 ms for the 5,742-post sample; 0.3-0.5 s of a
+    Prevalence or Insights rerun, py-spy). Remembered per object (weakly) with its shape and
+    columns; the frames passed in are never changed in place (``assign`` makes new ones).
+    """
+    known = _DIGESTS.get(id(frame))
+    shape = (frame.shape, tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes)))
+    if known is not None and known[0]() is frame and known[1] == shape:
+        return known[2]
+    try:
+        values = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    except TypeError:  # unhashable cells (lists, dicts): hash their text
+        values = pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy()
+    digest = hashlib.sha1(values.tobytes() + repr(shape).encode()).hexdigest()
+    key = id(frame)
+    _DIGESTS[key] = (weakref.ref(frame, lambda _, key=key: _DIGESTS.pop(key, None)), shape,
+                     digest)
+    return digest
+
+
+_DIGESTS: dict[int, tuple[weakref.ref, tuple, str]] = {}
+FRAME_HASH = {pd.DataFrame: _frame_digest}
 
 
 @st.cache_data(show_spinner=False, persist="disk")
@@ -131,7 +160,7 @@ def train(dataset: pd.DataFrame, families: tuple[str, ...], grid: str, seed: int
     return run
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=FRAME_HASH)
 def score(model_id: str, corpus: pd.DataFrame, _bundle: ModelBundle) -> pd.DataFrame:
     """The corpus with stigma_probability, stigma_predicted, sentiment and subjectivity."""
     from stigma_core import features, scale
@@ -159,7 +188,7 @@ def countries(locations: pd.Series, overrides: dict) -> pd.Series:
     return geo.resolve_many(locations, overrides=overrides)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=FRAME_HASH)
 def prevalence_table(scored: pd.DataFrame, by: str | None, rates: tuple | None, min_n: int,
                      distinct: bool = False) -> pd.DataFrame:
     """Raw and corrected prevalence by group (``rates`` = (tpr, fpr, n_pos, n_neg) or None);
@@ -170,7 +199,7 @@ def prevalence_table(scored: pd.DataFrame, by: str | None, rates: tuple | None, 
                                        exclude_duplicates=distinct)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=FRAME_HASH)
 def retweet_table(scored: pd.DataFrame, rates: tuple | None, min_n: int,
                   distinct: bool = False) -> pd.DataFrame:
     """Prevalence of all posts, without retweets, and of retweets only."""
@@ -187,21 +216,21 @@ def resolution(locations: pd.Series, countries: pd.Series) -> ResolutionReport:
     return geo.resolution_report(locations, countries)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=FRAME_HASH)
 def class_tests(scored: pd.DataFrame) -> pd.DataFrame:
     """Welch t-tests of sentiment and subjectivity between predicted classes."""
     from stigma_core import prevalence
     return prevalence.class_feature_tests(scored)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=FRAME_HASH)
 def anova(scored: pd.DataFrame, value: str, min_n: int) -> dict:
     """ANOVA (or Welch's) of ``value`` across the largest countries, with post-hoc tests."""
     from stigma_core import prevalence
     return prevalence.country_anova(scored, value, "country", min_n=min_n)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=FRAME_HASH)
 def blind_validation(scored: pd.DataFrame, raters: tuple[str, ...]) -> pd.DataFrame:
     """Kappa with bootstrap CIs: the model vs each rater, and each pair of raters."""
     from stigma_core import validation
@@ -334,7 +363,8 @@ def similarity(model_id: str, texts: pd.Series, _bundle: ModelBundle) -> dict:
     return shift.similarity(_bundle, texts).as_dict()
 
 
-@st.cache_data(show_spinner="Estimating prevalence from the coded sample…", max_entries=8)
+@st.cache_data(show_spinner="Estimating prevalence from the coded sample…", max_entries=8,
+               hash_funcs=FRAME_HASH)
 def coded_prevalence(model_id: str, scored: pd.DataFrame, coded: pd.DataFrame,
                      training: pd.DataFrame | None, by: str | None,
                      _bundle: ModelBundle) -> dict:
@@ -400,7 +430,7 @@ def insight_posts(corpus: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(domain=tags["domain"].to_numpy(), theme=tags["theme"].to_numpy())
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=FRAME_HASH)
 def insight_shares(posts: pd.DataFrame, column: str, by: str | None, min_n: int,
                    sort_groups: bool = False) -> pd.DataFrame:
     """Each class's share per group with Wilson 95% CIs (``insights.tag_shares``)."""
@@ -408,21 +438,21 @@ def insight_shares(posts: pd.DataFrame, column: str, by: str | None, min_n: int,
     return insights.tag_shares(posts, column, by, min_n=min_n, sort_groups=sort_groups)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=FRAME_HASH)
 def insight_stigma_by_tag(posts: pd.DataFrame, column: str, min_n: int) -> pd.DataFrame:
     """The share flagged stigmatising within each domain or theme (Wilson 95% CIs)."""
     from stigma_core import insights
     return insights.stigma_by_tag(posts, column, min_n=min_n)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=FRAME_HASH)
 def insight_mix_test(posts: pd.DataFrame, column: str, by: str, min_n: int) -> dict:
     """Chi-square test of the ``column`` mix across ``by`` groups, as plain values."""
     from stigma_core import insights
     return insights.mix_test(posts, column, by, min_n=min_n).as_dict()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=FRAME_HASH)
 def insight_comparison(posts: pd.DataFrame, by: str, min_n: int
                        ) -> tuple[pd.DataFrame, dict[str, dict]]:
     """Groups side by side (prevalence, domain mix, theme mix) and one test of each."""
@@ -438,14 +468,14 @@ def insight_segments(texts: pd.Series) -> object:
     return segments.find_segments(texts)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=FRAME_HASH)
 def insight_segment_profile(posts: pd.DataFrame, labels: object, min_n: int) -> pd.DataFrame:
     """Each segment's stigma share (when scored) and where it is over-represented."""
     from stigma_core import segments
     return segments.segment_profile(posts, labels, min_n=min_n)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=FRAME_HASH)
 def insight_action_gap(posts: pd.DataFrame, min_n: int) -> pd.DataFrame:
     """Actionable vs awareness (and help-seeking) content per domain, with CIs."""
     from stigma_core import insights
