@@ -16,6 +16,9 @@ Pooled over the five outer folds every post has one honest probability and one d
 Figures get 95% CIs from a cluster bootstrap over participants; the family the library's
 choice rule keeps is read, per outer fold, from ``TrainingRun.chosen`` itself.
 
+By default the study's eight families and the logistic-regression reference (``PAPER_SET``);
+the stronger families are compared with them in ``bench/models.py``.
+
 Run: .venv/bin/python bench/quality.py  -> bench/results/quality.json (about 15 min, 2 cores)
 """
 
@@ -49,6 +52,7 @@ from stigma_core.metrics import threshold_for_recall
 from stigma_core.models import (
     CHOICE_RULE,
     FAMILIES,
+    PAPER_SET,
     ModelResult,
     TrainingRun,
     best_params,
@@ -319,7 +323,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print its summary and write the JSON."""
     args = parse_args(argv)
-    families = args.families or (list(QUICK_FAMILIES) if args.quick else list(FAMILIES))
+    families = args.families or (list(QUICK_FAMILIES) if args.quick else list(PAPER_SET))
     n_boot = args.n_boot or (200 if args.quick else N_BOOT)
     started = time.perf_counter()
     data = read_real_corpus()
