@@ -70,9 +70,7 @@ def _score_chunk_in_worker(path: str, key: str, texts: list[str], column: int) -
     if _WORKER.get("key") != key:
         with open(path, "rb") as handle:
             _WORKER.update(key=key, pipeline=pickle.load(handle))  # noqa: S301 - our own file
-    proba = score_chunk(_WORKER["pipeline"], texts, column)
-    release_memory()
-    return proba
+    return score_chunk(_WORKER["pipeline"], texts, column)
 
 
 @contextmanager
