@@ -336,7 +336,11 @@ def summary_section(scored: pd.DataFrame | None, min_n: int) -> ReportSection:
         if overall.get("warning"):
             paragraphs.append(f"Caution: {overall['warning']}")
         if "country" in scored:
-            tables.append(_top_countries(scored, rates, min_n))
+            top, caption = _top_countries(scored, rates, min_n)
+            if len(top):
+                tables.append((top, caption))
+            else:
+                paragraphs.append(f"No country has {min_n} or more posts to rank.")
     else:
         paragraphs.append("No prevalence yet: no model was chosen, so no post was scored.")
     paragraphs.append(_decision_words(bundle))
