@@ -218,3 +218,27 @@ def test_the_model_lab_offers_the_family() -> None:
     assert multilingual.FAMILY_LABEL in options
     chosen = at.multiselect(key="lab_families").value
     assert "knn" in chosen and multilingual.FAMILY not in chosen  # the study's set by default
+
+
+@needs_encoder
+def test_a_spanish_upload_trains_the_family_in_the_dashboard() -> None:
+    from app_support import open_app
+
+    at = open_app()
+    at.radio(key="data_source").set_value("My own file").run()
+    rows = [(text + f" ({n})", label) for n in range(4) for label, _, text, _ in POSTS]
+    data = pd.DataFrame(rows, columns=["text", "label"]).to_csv(index=False).encode()
+    at.file_uploader(key="data_upload").set_value(("es.csv", data, "text/csv")).run()
+    next(c for c in at.checkbox if c.label == "Keep only English posts").uncheck()
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception and not at.error, [str(e.value) for e in at.error]
+    at.switch_page("pages/model_lab.py").run()
+    at.multiselect(key="lab_families").set_value([multilingual.FAMILY])
+    at.radio(key="lab_grid").set_value("fast")
+    at.button(key="lab_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert len(table) == 1 and table["Kept"].iloc[0] == "★ kept"
+    assert table["Model"].iloc[0].startswith("Multilingual sentence embeddings")
+    auc = float(table["AUC (95% CI)"].iloc[0].split(" ")[0])
+    assert auc > 0.9  # repeated posts with a number: easy, as in the library test
