@@ -211,6 +211,18 @@ def estimate_columns(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def estimate_label(rows: pd.DataFrame) -> str:
+    """Which estimate the shown rows of a prevalence table carry, in words for a chart title:
+    the charts show the one each row says to trust, so a page whose headline is a corrected
+    share must not leave a chart of raw shares unlabelled."""
+    shown = set(rows.loc[rows["trust"] != "neither", "trust"])
+    if shown == {"corrected"}:
+        return "corrected for the model's errors"
+    if shown == {"raw"}:
+        return "as the model flags them, not corrected (correction unstable or unavailable)"
+    return "corrected where stable, else as flagged (see the table)"
+
+
 def _ci_bars(x: pd.Series, share: pd.Series, low: pd.Series, high: pd.Series, n: pd.Series
              ) -> go.Bar:
     """Shares as percentage bars with asymmetric 95% CI whiskers and each bar's n at its foot."""
@@ -233,7 +245,8 @@ def share_bars(table: pd.DataFrame, title: str, group_label: str, n: int | None 
     fig = go.Figure(_ci_bars(rows["group"].astype(str), rows["estimate"],
                              rows["estimate_ci_low"], rows["estimate_ci_high"], rows["n"]))
     total = int(table["n"].sum()) if n is None else n
-    fig.update_layout(title=f"{title} (n = {total:,} posts)", height=380,
+    fig.update_layout(title={"text": f"{title} (n = {total:,} posts)<br><sup>"
+                                     f"{estimate_label(rows)}</sup>"}, height=380,
                       xaxis_title=group_label, yaxis_title="Stigmatising posts (%, 95% CI)")
     return fig
 
@@ -275,8 +288,9 @@ def choropleth(countries: pd.DataFrame, min_n: int) -> go.Figure:
                     projection_rotation_lon=0, lonaxis_range=[-180, 180],
                     lataxis_range=[-58, 85], resolution=110, showcountries=True,
                     countrycolor="white", showland=True, landcolor="#eeeeee")
-    fig.update_layout(title=f"Stigmatising posts by country (n = {n:,} posts with a country; "
-                            f"grey: fewer than {min_n})", height=460,
+    fig.update_layout(title={"text": f"Stigmatising posts by country (n = {n:,} posts with a "
+                                     f"country; grey: fewer than {min_n})<br><sup>"
+                                     f"{estimate_label(shown)}</sup>"}, height=460,
                       margin={"l": 0, "r": 0, "t": 50, "b": 0})
     return fig
 

@@ -148,6 +148,9 @@ def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bo
             column.caption(f"With 95% CI: {interval}; n = {int(row['n']):,}")
         if row["warning"]:
             st.warning(row["warning"])
+        if row["trust"] == "raw" and not pd.isna(row["corrected"]):
+            st.caption("The charts below therefore show each share as the model flags it, "
+                       "not corrected; their titles say so.")
         st.caption(row["note"])
     if "is_retweet" in scored:
         retweets = cached.retweet_table(scored, rates, min_n, distinct)
@@ -166,8 +169,9 @@ def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,
     countries = charts.country_frame(table)
     slides.chart(charts.choropleth(countries, min_n), config=charts.MAP_CONFIG,
                  key="prev_choropleth")
-    st.markdown(f"**Column map** — height and colour: share of stigmatising posts; grey: "
-                f"fewer than {min_n} posts (n = {int(countries['n'].sum()):,}).")
+    st.markdown(f"**Column map** — height and colour: share of stigmatising posts, "
+                f"{charts.estimate_label(countries[~countries['too_few']])}; grey: fewer than "
+                f"{min_n} posts (n = {int(countries['n'].sum()):,}).")
     st.pydeck_chart(charts.column_map(countries), height=420, key="prev_deck")
     few = countries[countries["too_few"]]
     if len(few):

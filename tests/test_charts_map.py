@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dashboard import charts  # noqa: E402
@@ -29,3 +30,23 @@ def test_column_map_layers_and_labels() -> None:
     labels = [row["label"] for row in deck.layers[2].data]
     assert labels == ["United Kingdom 31%", ""]  # too few posts: no share shown
     assert deck.map_style is None  # no base-map style fetched from the internet
+
+
+def test_prevalence_charts_say_which_estimate_they_show() -> None:
+    """A chart of raw shares under a corrected headline is labelled as raw (found by a user
+    walk: the headline said 41% corrected, the charts showed 95% flagged, both titled alike)."""
+    def table(trust: list[str]) -> pd.DataFrame:
+        n = len(trust)
+        return pd.DataFrame({
+            "group": [f"g{i}" for i in range(n)], "n": [100] * n, "too_few": [False] * n,
+            "raw": [0.9] * n, "raw_ci_low": [0.85] * n, "raw_ci_high": [0.95] * n,
+            "corrected": [0.4] * n, "corrected_ci_low": [0.1] * n,
+            "corrected_ci_high": [0.6] * n, "trust": trust})
+
+    raw = charts.share_bars(table(["raw", "raw"]), "By platform", "Platform")
+    assert "not corrected" in raw.layout.title.text
+    assert list(raw.data[0].y) == [90.0, 90.0]
+    corrected = charts.share_bars(table(["corrected"]), "By platform", "Platform")
+    assert "corrected for the model's errors" in corrected.layout.title.text
+    assert list(corrected.data[0].y) == [40.0]
+    assert "see the table" in charts.estimate_label(table(["raw", "corrected"]))
