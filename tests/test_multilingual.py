@@ -9,6 +9,7 @@ Skipped only when the optional extra is not installed; under ``CI=true`` it is i
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -242,3 +243,41 @@ def test_a_spanish_upload_trains_the_family_in_the_dashboard() -> None:
     assert table["Model"].iloc[0].startswith("Multilingual sentence embeddings")
     auc = float(table["AUC (95% CI)"].iloc[0].split(" ")[0])
     assert auc > 0.9  # repeated posts with a number: easy, as in the library test
+
+
+@needs_encoder
+def test_browser_a_spanish_upload_is_pointed_to_the_family(tmp_path: Path) -> None:
+    """Real browser: the refusal names the family; unticked, the posts load and Model lab
+    offers it (screenshots tests/artifacts/9_multilingual_*.png)."""
+    from browser_support import ARTIFACTS, chromium_browser, running_dashboard, settle
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)  # 2 shared cores: pages take a while to draw
+    path = tmp_path / "es.csv"
+    rows = [(text + f" ({n})", label) for n in range(4) for label, _, text, _ in POSTS]
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+    with running_dashboard("multilingual_server.log") as url, chromium_browser() as browser:
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.goto(url)
+        settle(tab)
+        tab.get_by_text("My own file").click()
+        tab.locator("input[type=file]").set_input_files(str(path))
+        settle(tab)
+        tab.get_by_role("button", name="Load with this mapping").click()
+        settle(tab)
+        expect(tab.get_by_text(re.compile(r"This corpus is in Spanish"))).to_be_visible()
+        expect(tab.get_by_text(re.compile(r"multilingual_lr in the command line"))).to_be_visible()
+        tab.screenshot(path=str(ARTIFACTS / "9_multilingual_refused.png"), full_page=True)
+        tab.get_by_test_id("stForm").get_by_text("Keep only English posts").click()
+        tab.get_by_role("button", name="Load with this mapping").click()
+        settle(tab)
+        expect(tab.get_by_text(re.compile(r"Loaded es\.csv: 48 posts kept"))).to_be_visible()
+        tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Model lab").click()
+        expect(tab.get_by_role("heading", name="Model lab", exact=True)).to_be_visible(
+            timeout=120_000)
+        settle(tab, 120_000)
+        families = tab.get_by_test_id("stMultiSelect").filter(has_text="Model families")
+        families.locator("input").click()
+        families.locator("input").fill("Multilingual")
+        expect(tab.get_by_role("option", name=multilingual.FAMILY_LABEL)).to_be_visible()
+        tab.screenshot(path=str(ARTIFACTS / "9_multilingual_model_lab.png"), full_page=True)
