@@ -217,10 +217,10 @@ def estimate_label(rows: pd.DataFrame) -> str:
     share must not leave a chart of raw shares unlabelled."""
     shown = set(rows.loc[rows["trust"] != "neither", "trust"])
     if shown == {"corrected"}:
-        return "corrected for the model's errors"
+        return "shares corrected for the model's errors"
     if shown == {"raw"}:
-        return "as the model flags them, not corrected (correction unstable or unavailable)"
-    return "corrected where stable, else as flagged (see the table)"
+        return "shares as the model flags them, not corrected (correction unstable or unavailable)"
+    return "shares corrected where stable, else as flagged (see the table)"
 
 
 def _ci_bars(x: pd.Series, share: pd.Series, low: pd.Series, high: pd.Series, n: pd.Series
@@ -246,7 +246,7 @@ def share_bars(table: pd.DataFrame, title: str, group_label: str, n: int | None 
                              rows["estimate_ci_low"], rows["estimate_ci_high"], rows["n"]))
     total = int(table["n"].sum()) if n is None else n
     fig.update_layout(title={"text": f"{title} (n = {total:,} posts)<br><sup>"
-                                     f"{estimate_label(rows)}</sup>"}, height=380,
+                                     f"{estimate_label(rows).capitalize()}.</sup>"}, height=380,
                       xaxis_title=group_label, yaxis_title="Stigmatising posts (%, 95% CI)")
     return fig
 
@@ -290,7 +290,8 @@ def choropleth(countries: pd.DataFrame, min_n: int) -> go.Figure:
                     countrycolor="white", showland=True, landcolor="#eeeeee")
     fig.update_layout(title={"text": f"Stigmatising posts by country (n = {n:,} posts with a "
                                      f"country; grey: fewer than {min_n})<br><sup>"
-                                     f"{estimate_label(shown)}</sup>"}, height=460,
+                                     f"{estimate_label(shown).capitalize()}.</sup>"},
+                      height=460,
                       margin={"l": 0, "r": 0, "t": 50, "b": 0})
     return fig
 

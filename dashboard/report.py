@@ -574,22 +574,28 @@ def insights_section(min_n: int) -> ReportSection:
     return ReportSection("Insights", text, figures=figures, tables=tables)
 
 
-def fairness_section(min_n: int) -> ReportSection | None:
+def fairness_section() -> ReportSection | None:
     """Miss and false-alarm rates by group (country, platform, any group column) on coded
     posts the model did not train on, each group tested against the rest (the Validation
     page's audit: stigma_core.fairness)."""
     from dashboard import audit
-    from stigma_core.fairness import group_columns
+    from stigma_core.fairness import DEFAULT_MIN_N, group_columns, with_age_bands
 
     bundle = state.get(state.MODEL)
     posts, note = (None, "") if bundle is None else audit.held_out_posts(
         bundle, state.get(state.MODEL_ID))
-    if posts is None or not group_columns(posts):
+    if posts is None:
         return None
+    posts = with_age_bands(posts)
     words, figures, tables = [note], [], []
-    for by in group_columns(posts)[:3]:
-        result = audit.fairness_audit(posts, by, min_n)
-        t = result.table
+    min_n = DEFAULT_MIN_N
+    audits = (audit.fairness_audit(posts, by, min_n) for by in group_columns(posts))
+    # Only a comparison of two or more tested groups says anything about fairness.
+    compared = [r for r in audits if r.table["fn_rate"].notna().sum() >= 2][:3]
+    if not compared:
+        return None
+    for result in compared:
+        by, t = result.by, result.table
         words += result.findings
         figure = audit.fairness_figure(result)
         figures.append((figure, figure_alt(figure)))
@@ -611,7 +617,7 @@ def fairness_section(min_n: int) -> ReportSection | None:
 def sections(scored: pd.DataFrame | None, min_n: int) -> list[ReportSection]:
     """Every section there is material for, in reading order (the summary comes first)."""
     parts = [summary_section(scored, min_n), data_section(), model_card_section(),
-             models_section(), features_section(), fairness_section(min_n)]
+             models_section(), features_section(), fairness_section()]
     if scored is not None:
         try:
             parts.append(prevalence_section(scored, min_n))

@@ -214,8 +214,8 @@ def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,
     columns = fairness.group_columns(posts)
     by = st.selectbox("Compare groups of", columns, format_func=audit.group_label,
                       key="val_fair_by")
-    min_n = st.number_input("Fewest stigmatising posts a group needs to be tested", 1, 500, 10,
-                            key="val_fair_min")
+    min_n = st.number_input("Fewest stigmatising posts a group needs to be tested", 1, 500,
+                            fairness.DEFAULT_MIN_N, key="val_fair_min")
     try:
         result = audit.fairness_audit(posts, by, int(min_n))
     except CorpusError as err:

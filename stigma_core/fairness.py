@@ -35,15 +35,18 @@ from statsmodels.stats.multitest import multipletests
 from stigma_core.errors import CorpusError
 from stigma_core.metrics import wilson_interval
 from stigma_core.prevalence import (
-    DEFAULT_MIN_N,
     MISSING_GROUP,
     PREDICTED_COL,
     fn_rate_by_group,
 )
 
-__all__ = ["FairnessAudit", "age_bands", "audit", "fn_rate_by_group", "group_columns",
-           "with_age_bands"]
+__all__ = ["DEFAULT_MIN_N", "FairnessAudit", "age_bands", "audit", "fn_rate_by_group",
+           "group_columns", "with_age_bands"]
 AGE_COLUMNS = ("age", "group_age", "age_years", "group_age_years")
+
+DEFAULT_MIN_N = 10
+"""Fewest stigmatising posts (and, for false alarms, other posts) a group needs for its rate
+and test, in the Validation page and the report alike."""
 
 DEFAULT_AGE_EDGES = (18, 25, 35, 50, 65)
 MAX_GROUPS = 60
@@ -225,8 +228,10 @@ def _findings(result: FairnessAudit) -> list[str]:
 def group_columns(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     """Columns that can split posts into groups: few distinct values (2 to ``MAX_GROUPS``),
     not the post, not codes or scores (``label``, ``rater_*``, ``stigma_*``, ``agree_*``),
-    not ids or dates, and no free text about a person (``privacy.personal_text_columns``:
-    a location or bio names people, and is not a group to compare)."""
+    not ids or dates, not fractional numbers (scores such as subjectivity; ages in years
+    become bands by ``with_age_bands``), and no free text about a person
+    (``privacy.personal_text_columns``: a location or bio names people, and is not a group to
+    compare)."""
     from stigma_core.privacy import personal_text_columns
 
     skip = {"text", "label", "id", "date", *map(str, personal_text_columns(df)), *exclude}
@@ -238,6 +243,8 @@ def group_columns(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
         values = df[column].dropna()
         if values.empty or pd.api.types.is_datetime64_any_dtype(values):
             continue
+        if pd.api.types.is_float_dtype(values) and not values.mod(1).eq(0).all():
+            continue  # a score or measurement (subjectivity, a probability): not a group
         distinct = values.astype(str).nunique()
         if 2 <= distinct <= MAX_GROUPS and distinct < max(len(values) / 2, 3):
             out.append(name)

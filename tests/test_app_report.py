@@ -165,7 +165,8 @@ def test_figure_alt_text_carries_each_bar_with_its_interval() -> None:
         "corrected_ci_low": [0.2, 0.1], "corrected_ci_high": [0.4, 0.3],
         "too_few": [False, False], "trust": ["corrected", "corrected"]})
     alt = report.figure_alt(charts.share_bars(table, "By platform", "Platform"))
-    assert alt.startswith("Chart: By platform (n = 500 posts).")
+    assert alt.startswith("Chart: By platform (n = 500 posts) Shares corrected for the "
+                          "model's errors.")
     assert "twitter: 30.0% (20.0% to 40.0%)" in alt and "reddit: 20.0% (10.0% to 30.0%)" in alt
 
 

@@ -121,3 +121,18 @@ def test_group_columns_and_age_bands() -> None:
     assert group_columns(banded) == ["platform", "age_band"]
     assert banded.loc[banded["age"] == 20, "age_band"].iloc[0] == "18-24"
     assert "age_band" not in with_age_bands(df.drop(columns="age"))
+
+
+def test_scores_are_not_groups_but_whole_number_codes_are() -> None:
+    """A continuous score (the engineered subjectivity feature) is no group to compare — a
+    user walk found the report auditing 51 'subjectivity groups' — while a column of whole
+    numbers (codes such as 1/2/3 stored as floats) still is."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({
+        "text": [f"post {i}" for i in range(200)],
+        "label": rng.integers(0, 2, 200),
+        "subjectivity": rng.choice(np.linspace(0, 1, 40), 200),
+        "wave": rng.choice([1.0, 2.0, 3.0], 200),
+        "platform": rng.choice(["reddit", "tiktok"], 200),
+    })
+    assert group_columns(df) == ["wave", "platform"]
