@@ -371,7 +371,7 @@ def _decision_words(bundle: object) -> str:
     """Who chose the trade-off, what it is, and what it does, in plain words."""
     if bundle is None:
         return "Decision: no model and threshold have been chosen yet."
-    from stigma_core.decision import one_in
+    from stigma_core.decision import of_flagged, one_in
 
     card = bundle.card or {}
     metrics = bundle.metrics or {}
@@ -387,9 +387,9 @@ def _decision_words(bundle: object) -> str:
     precision = (metrics.get("precision") or {}).get("value")
     if recall is not None and precision is not None:
         n = (metrics.get("recall") or {}).get("n")
-        verb = "is" if one_in(precision).startswith("1 of") else "are"
+        flagged_words = of_flagged(precision)
         text += (f" On {n:,} held-out test posts it finds {one_in(recall)} stigmatising posts "
-                 f"({percent(recall)}), and {one_in(precision)} flagged posts {verb} really "
+                 f"({percent(recall)}), and {flagged_words[0].lower()}{flagged_words[1:]} really "
                  f"stigmatising ({percent(precision)})." if n else "")
     flagged = (metrics.get("predicted_positive_share") or {}).get("value")
     if flagged is not None:

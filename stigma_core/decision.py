@@ -57,7 +57,21 @@ def one_in(share: float) -> str:
         return "almost all"
     if share >= 0.5:
         return f"{min(round(share * 10), 9)} of every 10"
-    return f"1 of every {round(1 / share)}"
+    every = round(1 / share)
+    if abs(1 / every - share) <= 0.02 or share < 0.1:
+        return f"1 of every {every}"
+    return f"{round(share * 10)} of every 10"  # 0.41 is '4 of every 10', not '1 of every 2'
+
+
+def of_flagged(share: float) -> str:
+    """The start of a sentence about a share of the flagged posts, verb agreeing: 'None of
+    the flagged posts is', '1 of every 4 flagged posts is', '4 of every 10 flagged posts
+    are', 'All flagged posts are'."""
+    words = one_in(share)
+    if words == "none":
+        return "None of the flagged posts is"
+    verb = "is" if words.startswith("1 of") else "are"
+    return f"{words.capitalize()} flagged posts {verb}"
 
 
 def describe(y_true: Sequence[int], proba: Sequence[float], threshold: float) -> Decision:
@@ -73,8 +87,8 @@ def describe(y_true: Sequence[int], proba: Sequence[float], threshold: float) ->
     per_catch = flagged / tp if tp else float("inf")
     sentences = [
         f"Finds {one_in(recall)} stigmatising posts ({tp} of {positives}).",
-        (f"{one_in(precision).capitalize()} flagged posts is really stigmatising "
-         f"({tp} of {flagged})." if flagged else "Flags no post at all."),
+        (f"{of_flagged(precision)} really stigmatising ({tp} of {flagged})." if flagged
+         else "Flags no post at all."),
         f"For every 100 posts, your team reviews about {review:.0f}"
         + (f"; that is {per_catch:.1f} posts read for each stigmatising post found."
            if tp else "."),

@@ -50,3 +50,13 @@ def test_examples_are_the_posts_nearest_the_line() -> None:
 def test_table_difference_is_explained_only_when_thresholds_differ() -> None:
     assert decision.differs_from_table(0.3, 0.3) == ""
     assert "differ from the comparison table" in decision.differs_from_table(0.2, 0.3)
+
+
+@pytest.mark.parametrize(("share", "start"), [
+    (63 / 153, "4 of every 10 flagged posts are"),  # a user walk read '1 of every 2' here
+    (0.25, "1 of every 4 flagged posts is"), (1 / 3, "1 of every 3 flagged posts is"),
+    (0.6, "6 of every 10 flagged posts are"), (1.0, "All flagged posts are"),
+    (0.0, "None of the flagged posts is"), (0.05, "1 of every 20 flagged posts is"),
+])
+def test_shares_of_flagged_posts_read_right(share: float, start: str) -> None:
+    assert decision.of_flagged(share) == start
