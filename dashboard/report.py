@@ -35,6 +35,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import cached, charts, slides, state
+from stigma_core import shift
 from stigma_core.errors import CorpusError
 from stigma_core.export import PNG_SIGNATURE, ReportSection
 from stigma_core.features import significant_features
@@ -325,16 +326,8 @@ def summary_section(scored: pd.DataFrame | None, min_n: int) -> ReportSection:
     paragraphs, tables = [], []
     if scored is not None and bundle is not None:
         rates = cached.bundle_error_rates(bundle)
-        overall = cached.prevalence_table(scored, None, rates, min_n).iloc[0]
-        share, low, high = _estimate(overall)
-        which = ("corrected for the model's errors" if overall.get("trust") == "corrected"
-                 else "as the model flags them, not corrected")
-        paragraphs.append(
-            f"Stigmatising posts: {interval(share, low, high)} of {int(overall['n']):,} posts "
-            f"in {state.get(state.CORPUS_NAME)} ({which}; 95% confidence interval). The model "
-            f"alone flags {percent(overall['raw'])}.")
-        if overall.get("warning"):
-            paragraphs.append(f"Caution: {overall['warning']}")
+        paragraphs += _coded_headline(scored, bundle) or _model_headline(scored, bundle, rates,
+                                                                         min_n)
         if "country" in scored:
             top, caption = _top_countries(scored, rates, min_n)
             if len(top):
@@ -345,6 +338,56 @@ def summary_section(scored: pd.DataFrame | None, min_n: int) -> ReportSection:
         paragraphs.append("No prevalence yet: no model was chosen, so no post was scored.")
     paragraphs.append(_decision_words(bundle))
     return ReportSection("Summary", "\n\n".join(paragraphs), tables=tables)
+
+
+def _coded_headline(scored: pd.DataFrame, bundle: object) -> list[str]:
+    """The headline from the newest coded random sample of this corpus, as the Prevalence page
+    shows it by default (prediction-powered: valid for any corpus); empty when none exists."""
+    samples = cached.coded_samples(scored["text"])
+    if not samples:
+        return []
+    name, sample = list(samples.items())[-1]
+    try:
+        result = cached.coded_prevalence(state.get(state.MODEL_ID), scored, sample,
+                                         state.get(state.DATASET), None, bundle)
+    except CorpusError:
+        return []
+    overall, coded = result["overall"], result["coded"]
+    estimate = interval(overall["corrected"], overall["ci_low"], overall["ci_high"])
+    words = [f"Stigmatising posts: {estimate} of {int(overall['n']):,} posts in "
+             f"{state.get(state.CORPUS_NAME)} (95% confidence interval), from a random sample "
+             f"of {coded['n_coded']:,} posts coded by people (coding project '{name}'), "
+             f"sharpened by the model's scores on every post. The model alone flags "
+             f"{percent(overall['raw'])}."]
+    if overall.get("warning"):
+        words.append(f"Caution: {overall['warning']}")
+    if shift.is_synthetic_sample(bundle):
+        words.append(f"Caution: {shift.SYNTHETIC_MODEL_WARNING}")
+    return words
+
+
+def _model_headline(scored: pd.DataFrame, bundle: object, rates: tuple | None,
+                    min_n: int) -> list[str]:
+    """The headline from the model's own error rates, with the cautions the Prevalence page
+    gives: an unstable correction, a corpus unlike the model's training posts, a model
+    trained on the synthetic sample."""
+    overall = cached.prevalence_table(scored, None, rates, min_n).iloc[0]
+    share, low, high = _estimate(overall)
+    which = ("corrected for the model's errors" if overall.get("trust") == "corrected"
+             else "as the model flags them, not corrected")
+    words = [f"Stigmatising posts: {interval(share, low, high)} of {int(overall['n']):,} posts "
+             f"in {state.get(state.CORPUS_NAME)} ({which}; 95% confidence interval). The model "
+             f"alone flags {percent(overall['raw'])}."]
+    if overall.get("warning"):
+        words.append(f"Caution: {overall['warning']}")
+    found = cached.similarity(state.get(state.MODEL_ID), scored["text"], bundle)
+    if found["synthetic_sample"] or shift.is_synthetic_sample(bundle):
+        words.append(f"Caution: {found['warning'] or shift.SYNTHETIC_MODEL_WARNING}")
+    elif found["warning"] or found["verdict"] != "alike":
+        words.append(f"Caution: {found['detail']} The correction uses error rates measured on "
+                     "the model's training posts, which only carry over to posts like those; "
+                     "a coded random sample of this corpus gives a figure valid for it.")
+    return words
 
 
 def _top_countries(scored: pd.DataFrame, rates: tuple | None, min_n: int

@@ -59,8 +59,7 @@ def error_source(scored: pd.DataFrame) -> dict | None:
         similar(scored, bundle)
         return None
     if shift.is_synthetic_sample(bundle):
-        st.warning("This model was trained on the synthetic sample posts, not on real text: "
-                   "use it to try the dashboard, not to measure real posts.")
+        st.warning(shift.SYNTHETIC_MODEL_WARNING)
     name = list(samples)[options.index(choice) - 1]
     try:
         result = cached.coded_prevalence(state.get(state.MODEL_ID), scored, samples[name],

@@ -153,6 +153,10 @@ def synthetic_sample_warning(n_posts: int = RECOMMENDED_CODED) -> str:
     )
 
 
+SYNTHETIC_MODEL_WARNING = ("This model was trained on the synthetic sample posts, not on real "
+                           "text: use it to try the dashboard, not to measure real posts.")
+
+
 def is_synthetic_sample(bundle: ModelBundle) -> bool:
     """True when the card says the model was trained on the app's synthetic sample posts:
     a ``synthetic_sample: true`` key, or a ``data`` name like ``"sample train.csv"``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -176,6 +177,16 @@ def test_a_coded_random_sample_of_the_corpus_gives_the_estimate(tmp_path, monkey
     by_platform = next(t for t in tables if "From the coded sample (95% CI)" in t.columns)
     assert set(by_platform["Platform"]) <= set(corpus["platform"].dropna())
     assert by_platform["Coded posts"].astype(int).sum() == 120
+    # the report's summary leads with the same figure, says where it comes from, and keeps
+    # the synthetic-model caution (a user walk found a raw 94.8% headline there instead)
+    at.switch_page("pages/report.py").run()
+    at.button(key="rep_build").click().run()
+    summary = at.session_state[state.REPORT].split('<section class="summary">')[1]
+    shown = re.search(r"Stigmatising posts: (\d+\.\d)% \(", summary)
+    assert shown and abs(float(shown[1]) / 100 - estimate) < 0.0006
+    assert "random sample of 120 posts coded by people (coding project &#x27;Check" in summary
+    assert "Caution: This model was trained on the synthetic sample posts" in summary
+    at.switch_page("pages/prevalence.py").run()
     # the model's own error rates are still one click away, with the similarity check
     at.radio(key="prev_source_1").set_value(
         "The model's own error rates (measured on its training data)").run()

@@ -72,6 +72,7 @@ def test_report_opens_on_a_summary_with_the_headline_countries_and_the_decision(
     share, low, high = (float(headline[i]) for i in (1, 2, 3))
     assert 0 <= low <= share <= high <= 100
     assert int(headline[4].replace(",", "")) == len(corpus)
+    assert re.search(r"Caution: [^<]*synthetic sample", summary)  # as Prevalence says
     assert f"chosen by {WHO} on {date.today().isoformat()}" in summary
     assert "one missed stigmatising post was judged to cost as much as 5" in summary
     assert "Countries with the highest share" in summary
