@@ -311,9 +311,10 @@ def scored_posts_view(scored: pd.DataFrame) -> pd.DataFrame:
 def _visible_scored(key: tuple, presenter: bool, privacy: bool, _scored: pd.DataFrame
                     ) -> pd.DataFrame:
     """The scored posts as they may be shown (``key`` and the modes identify them)."""
-    from stigma_core.privacy import drop_personal_text
+    from stigma_core.privacy import drop_personal_text, post_identifier_columns
 
-    frame = drop_personal_text(_scored) if presenter else _scored
+    frame = (drop_personal_text(_scored, also=post_identifier_columns(_scored)) if presenter
+             else _scored)
     return mask_frame(frame) if privacy else frame
 
 

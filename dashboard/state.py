@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from stigma_core.privacy import drop_personal_text, mask_frame
+from stigma_core.privacy import drop_personal_text, mask_frame, post_identifier_columns
 
 # Data: the labelled set models learn from, and the corpus the chosen model scores.
 DATASET = "dataset"
@@ -108,13 +108,14 @@ def privacy() -> bool:
 def visible_posts(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` as it may be shown on screen, put in a report or downloaded.
 
-    Presenter mode drops the post and every column of free text about a person (location,
-    bio, author...: ``privacy.personal_text_columns`` states the rule). Privacy mode masks
+    Presenter mode drops the post, every column of free text about a person (location,
+    bio, author...: ``privacy.personal_text_columns`` states the rule) and what leads to the
+    original post (its id, exact times: ``privacy.post_identifier_columns``). Privacy mode masks
     handles, e-mails, links and phone numbers in every text column that is left, not only
     the post: a profile can name a person as well as a post can.
     """
     if presenter():
-        frame = drop_personal_text(frame)
+        frame = drop_personal_text(frame, also=post_identifier_columns(frame))
     if privacy():
         frame = mask_frame(frame)
     return frame

@@ -170,6 +170,27 @@ def personal_text_columns(df: pd.DataFrame) -> list[str]:
     return hidden
 
 
+POST_ID_NAMES = frozenset({"id", "post_id", "tweet_id", "status_id", "comment_id", "permalink",
+                           "link", "conversation_id"})
+
+
+def post_identifier_columns(df: pd.DataFrame) -> list[str]:
+    """Columns that find the original post even with its text hidden: its id (``id``,
+    ``tweet_id``, ``permalink``...) and exact times (dates with a time of day). Presenter mode
+    hides them too: a platform's post id, or a timestamp to the second with the platform,
+    leads an audience straight to the post and its author."""
+    found = []
+    for col in df.columns:
+        column = df[col]
+        if str(col).strip().lower() in POST_ID_NAMES:
+            found.append(col)
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            times = column.dropna()
+            if len(times) and (times != times.dt.normalize()).any():
+                found.append(col)
+    return found
+
+
 def drop_personal_text(df: pd.DataFrame, also: Iterable[str] = ()) -> pd.DataFrame:
     """``df`` without the columns :func:`personal_text_columns` names (and ``also``)."""
     hidden = set(personal_text_columns(df)) | set(also)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 from app_support import APP, TIMEOUT_S, open_app, sidebar_text, texts
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -46,7 +47,8 @@ def bundle(sample_dir) -> ModelBundle:
 
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Every file a download button offers in the runs that follow, by its file name."""
+    """Every file a download button offers in the runs that follow, by its file name (files
+    made on click included: their callable is run as a click would)."""
     served: dict[str, bytes] = {}
     original = MemoryMediaFileStorage.load_and_get_id
 
@@ -55,7 +57,16 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
             served[filename] = path_or_data
         return original(self, path_or_data, mimetype, kind, filename)
 
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None,  # noqa: ANN001
+                        **kwargs):  # noqa: ANN003
+        if file_name:  # what a click would download: the callable's bytes
+            data = data_callable()
+            served[file_name] = data.encode() if isinstance(data, str) else data
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    original_deferred = MediaFileManager.add_deferred
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return served
 
 
@@ -109,7 +120,8 @@ def test_presenter_mode_leaves_posts_and_profiles_out_of_downloads(bundle, downl
     for name in ("scored_posts.csv", "scored_posts.parquet"):
         frame = _read(name, downloads[name])
         assert not {"text", "location", "group_author", "group_bio", "group_notes"} & set(frame)
-        assert {"id", "platform", "stigma_probability"} <= set(frame)
+        assert {"platform", "stigma_probability"} <= set(frame)
+        assert "id" not in frame  # a post id leads to the post: hidden for presenters
     at.button(key="rep_build").click().run()
     html = at.session_state[state.REPORT]
     for leak in ("schizophrenia are dangerous, says", "Xylotown", "Xylonurse", *LEAKS):
@@ -137,9 +149,9 @@ def test_data_page_masks_profiles_and_presenter_hides_them(tab_store) -> None:
         assert not any(leak in cell for cell in cells), leak
     at.sidebar.toggle(key=state.PRESENTER).set_value(True).run()
     preview = at.dataframe[-1].value
-    assert not {"text", "location", "group_author", "group_bio", "group_notes"} & set(
-        preview.columns)
-    assert {"id", "platform"} <= set(preview.columns) and len(preview) == N
+    assert not {"text", "location", "group_author", "group_bio", "group_notes", "id"} & set(
+        preview.columns)  # nor the post's id, which leads to it
+    assert "platform" in preview.columns and len(preview) == N
 
 
 def test_presenter_mode_survives_a_reload_through_the_url(tab_store) -> None:

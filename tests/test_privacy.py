@@ -166,3 +166,17 @@ def test_profile_fields_are_hidden_by_name_even_when_repetitive(name: str) -> No
 def test_profile_fields_mapped_as_groups_are_hidden_too() -> None:
     frame = pd.DataFrame({"group_bio": ["nurse"] * 6, "group_topic": ["work", "home"] * 3})
     assert personal_text_columns(frame) == ["group_bio"]
+
+
+def test_presenter_mode_also_hides_what_leads_to_the_original_post() -> None:
+    """A platform's post id or a timestamp to the second finds the post and its author even
+    with its text hidden (a user walk saw ids and exact times in presenter mode); dates
+    without a time of day and category columns stay."""
+    from stigma_core.privacy import post_identifier_columns
+
+    frame = pd.DataFrame({
+        "id": ["1459201113", "1459201187"], "tweet_id": [1, 2],
+        "date": pd.to_datetime(["2021-03-01 10:00:07", "2021-03-02 11:12:13"]),
+        "day": pd.to_datetime(["2021-03-01", "2021-03-02"]),
+        "platform": ["twitter", "twitter"], "label": [1, 0]})
+    assert post_identifier_columns(frame) == ["id", "tweet_id", "date"]
