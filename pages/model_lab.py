@@ -87,6 +87,8 @@ def load_form() -> None:
 def comparison(run: TrainingRun) -> None:
     """Side-by-side table, curves and confusion matrices of every model trained."""
     st.subheader("Compare the models")
+    if warning := run.small_test_warning():
+        st.warning(warning)
     shown = charts.model_table(run.table(), len(run.y_test))
     st.dataframe(shown, hide_index=True)
     st.caption(f"{shown.attrs['caption']} {CHOICE_RULE}")

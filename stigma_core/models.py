@@ -524,6 +524,10 @@ class ModelResult:
         return bool((self.oof_proba >= self.threshold).all())
 
 
+MIN_TEST_CLASS = 20
+"""Fewest test posts of each class for the test-set figures to be worth reading."""
+
+
 @dataclass
 class TrainingRun:
     """Everything one call of :func:`train_models` produced, for tables, plots and saving."""
@@ -559,6 +563,20 @@ class TrainingRun:
             return (r.flags_everything, r.oof_false_positives, -r.oof_auc, order.index(name))
 
         return min(order, key=key)
+
+    def small_test_warning(self) -> str | None:
+        """A plain warning when the held-out test set is too small for its figures to mean
+        much (fewer than ``MIN_TEST_CLASS`` posts of either class): a bootstrap interval on 6
+        posts can read "1 to 1" and look certain when nothing is known. None otherwise."""
+        y = np.asarray(self.y_test)
+        positives, negatives = int((y == 1).sum()), int((y == 0).sum())
+        if min(positives, negatives) >= MIN_TEST_CLASS:
+            return None
+        return (f"The test set holds only {len(y):,} posts ({positives} stigmatising, "
+                f"{negatives} not): too few for these figures to mean much. An interval such "
+                "as '1 to 1' here says the test posts cannot show the uncertainty, not that "
+                f"there is none. Code more posts (at least {MIN_TEST_CLASS} of each kind in the "
+                "test set, so about five times as many in all) before relying on them.")
 
     def table(self, rank_by: str = "false_negatives") -> pd.DataFrame:
         """One row per family: each test metric with its CI, threshold and fit time, ranked.

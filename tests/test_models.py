@@ -383,3 +383,16 @@ def test_stack_combines_blocks_and_saves_safely(coded: pd.DataFrame,
     bundle = from_bytes(to_bytes(bundle_from_run(run)))
     again = bundle.pipeline.predict_proba(run.X_test)[:, 1]
     assert np.allclose(again, run.results["stacked"].test_proba)
+
+
+def test_a_tiny_test_set_is_called_too_small_to_read() -> None:
+    """Six test posts gave 'AUC 1 (1 to 1)' in a user walk with no word of warning."""
+    from dataclasses import replace
+
+    from stigma_core.models import MIN_TEST_CLASS
+
+    run = _hand_run(_result("one", [0.1, 0.9, 0.2, 0.8, 0.3, 0.7], 0.5))
+    tiny = replace(run, y_test=np.array([1, 0, 1, 0, 1, 0]))
+    assert "only 6 posts (3 stigmatising, 3 not)" in tiny.small_test_warning()
+    enough = replace(run, y_test=np.array([1, 0] * MIN_TEST_CLASS))
+    assert enough.small_test_warning() is None
