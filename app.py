@@ -26,6 +26,11 @@ PAGES = [
 ]
 
 
+FLAGS_NEARLY_ALL = 0.9
+"""A kept model flagging at least this share of test posts is called out on every page (one
+slider move can make a model that flags everything, and later pages showed it silently)."""
+
+
 def _dataset_lines() -> list[str]:
     """Plain lines describing the loaded training set, corpus and model."""
     lines = []
@@ -43,7 +48,19 @@ def _dataset_lines() -> list[str]:
         lines.append(f"**Corpus:** sample {cached.SAMPLE_CORPUS}, opened when a page needs it")
     model = state.get(state.MODEL_NAME)
     lines.append(f"**Model:** {model}" if model else "**Model:** none yet (train one in Model lab)")
+    flagged = _flagged_share(state.get(state.MODEL))
+    if flagged is not None and flagged >= FLAGS_NEARLY_ALL:
+        lines.append(f":warning: This model flags {flagged:.0%} of the test posts: nearly every "
+                     "post is called stigmatising. Its figures say little; a lower cost ratio "
+                     "in Model lab gives a model that tells posts apart.")
     return lines
+
+
+def _flagged_share(bundle: object) -> float | None:
+    """The share of held-out test posts the kept model flags (from its model file)."""
+    share = ((getattr(bundle, "metrics", None) or {}).get("predicted_positive_share") or {})
+    value = share.get("value") if isinstance(share, dict) else None
+    return None if value is None else float(value)
 
 
 def sidebar() -> None:

@@ -136,3 +136,20 @@ def test_opening_a_saved_model_and_a_bad_file(trained: object) -> None:
     assert not fresh.exception
     assert "not a Stigma Lens model" in fresh.error[0].value
     assert fresh.session_state[state.MODEL_NAME] == "shared.skops"  # the good model stays
+
+
+def test_a_kept_model_that_flags_nearly_everything_is_called_out_on_every_page() -> None:
+    """One slider move to a high cost ratio gives a model flagging almost every post; a user
+    walk kept it and later pages showed it without a word. The sidebar now says so; a
+    sensible ratio gives no such line."""
+    at = train_fast(open_app())
+    at.selectbox(key="lab_family").set_value("naive_bayes").run()
+    at.slider(key=state.COST_RATIO).set_value(50).run()
+    use_model(at)
+    at.switch_page("pages/prevalence.py").run()
+    assert "flags 9" in sidebar_text(at) or "flags 100%" in sidebar_text(at)
+    assert "nearly every post is called stigmatising" in sidebar_text(at)
+    at.switch_page("pages/model_lab.py").run()
+    at.slider(key=state.COST_RATIO).set_value(1).run()
+    use_model(at)
+    assert "nearly every post" not in sidebar_text(at)
