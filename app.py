@@ -26,9 +26,10 @@ PAGES = [
 ]
 
 
+# A kept model flagging at least this share of test posts is called out on every page (one
+# slider move can make a model that flags everything, and later pages showed it silently).
+# (A comment, not a docstring: Streamlit's magic would draw a bare string in app.py.)
 FLAGS_NEARLY_ALL = 0.9
-"""A kept model flagging at least this share of test posts is called out on every page (one
-slider move can make a model that flags everything, and later pages showed it silently)."""
 
 
 def _dataset_lines() -> list[str]:

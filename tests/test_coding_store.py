@@ -73,6 +73,18 @@ def test_blind_items_carry_no_codes_and_no_model_call(coding_url: str) -> None:
             assert set(vars(item)) == {"assignment_id", "post_id", "text", "role", "model_call"}
 
 
+def test_results_hide_codes_of_posts_not_yet_settled(coding_url: str) -> None:
+    """The results table names who coded a post, but shows the codes only once it is settled:
+    the app has no logins, so a rater opening the analyst view would otherwise see a
+    colleague's code on a post still to code (found by a user walk)."""
+    store = _project(coding_url)
+    first = store.next_item("study", "R1")
+    store.save_code("study", "R1", first.assignment_id, 1)
+    final = store.final_labels("study").set_index("post_id")
+    assert final.loc[first.post_id, "coders"] == "R1 (coded)"
+    assert final.loc[first.post_id, "label"] is None or pd.isna(final.loc[first.post_id, "label"])
+
+
 def test_disagreement_goes_to_a_third_rater_who_settles_it(coding_url: str) -> None:
     store = _project(coding_url, raters=("R1", "R2", "R3"), verify_share=0.0)
     _code_all(store, "R1", lambda item: 1)

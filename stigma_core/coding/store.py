@@ -777,7 +777,11 @@ def _final_row(info: ProjectInfo, post: object, codes: list) -> dict[str, object
     row = {
         "post_id": post.post_id, "text": post.text, "drawn_by": post.drawn_by,
         "label": label, "settled_by": how,
-        "coders": ", ".join(f"{r.rater} ({CODE_NAMES[int(r.value)]})" for r in deciders),
+        # Codes show once the post is settled: before that, anyone opening the results (a rater
+        # too: the app has no logins) would see a colleague's code on a post still to code.
+        "coders": ", ".join(
+            f"{r.rater} ({CODE_NAMES[int(r.value)] if label is not None else 'coded'})"
+            for r in deciders),
         "settled_at": max(r.coded_at for r in deciders) if label is not None else None,
         "verification": "", "verifier": "",
     }
