@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 from sklearn.pipeline import Pipeline
 
 from stigma_core.coding.sampling import post_keys
@@ -86,6 +85,15 @@ class ModelBundle:
     metrics: dict[str, dict[str, float | None]]
     card: dict[str, Any]
 
+
+
+def _skops() -> Any:
+    """``skops.io``, imported on first use: importing it walks every scikit-learn module,
+    which pulls in torch when the embeddings extra is installed (about 3 s and hundreds of MB
+    per process): scoring workers that never read or write a model file should not pay it."""
+    import skops.io
+
+    return skops.io
 
 def to_plain(value: Any) -> Any:
     """``value`` as JSON-ready Python: numpy scalars and arrays unwrapped, NaN/inf as None,
@@ -197,7 +205,7 @@ def to_bytes(bundle: ModelBundle) -> bytes:
         "pipeline": bundle.pipeline,
         "meta": json.dumps(to_plain(meta), allow_nan=False),
     }
-    return sio.dumps(payload)
+    return _skops().dumps(payload)
 
 
 def _not_a_model(detail: str) -> ModelError:
@@ -217,7 +225,7 @@ def from_bytes(data: bytes) -> ModelBundle:
     so such a file is refused with a ``ModelError`` naming what is wrong.
     """
     try:
-        untrusted = sio.get_untrusted_types(data=data)
+        untrusted = _skops().get_untrusted_types(data=data)
     except Exception as err:  # skops raises many kinds for foreign or truncated files
         raise _not_a_model(type(err).__name__) from err
     refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
@@ -228,7 +236,7 @@ def from_bytes(data: bytes) -> ModelBundle:
             "computer. Only open model files saved by Stigma Lens from a source you trust."
         )
     try:
-        payload = sio.loads(data, trusted=untrusted)
+        payload = _skops().loads(data, trusted=untrusted)
     except Exception as err:  # same: a damaged file can fail anywhere inside skops
         raise _not_a_model(type(err).__name__) from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
