@@ -58,6 +58,13 @@ bench: $(STAMP)
 	$(PY) bench/read_memory.py
 	$(PY) bench/insights_speed.py
 	$(PY) bench/prevalence_coverage.py
+	$(PY) bench/models.py
+	$(PY) bench/multilingual.py
+	$(PY) bench/attribution.py
+	$(PY) bench/cli_train.py
+	$(PY) bench/report_size.py
+	$(PY) bench/tab_switch.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts
