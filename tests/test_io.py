@@ -616,3 +616,14 @@ def test_real_interview_corpus(real_corpus_path: Path) -> None:
     assert df.attrs["load_report"]["guessed"] == ["text", "label", "id"]
     assert df["label"].notna().all()
     assert 0.44 <= df["label"].mean() <= 0.48
+
+
+def test_columns_no_mapping_uses_are_named_not_dropped_silently() -> None:
+    """A bio or a coder's extra column that no field maps is not loaded: the report says so
+    (a user walk's upload lost its 'bio' column with no word)."""
+    frame = sio.load_corpus(io.StringIO("text,label,bio,theme\nhello there friends,1,"
+                                        "a bio,awareness\nanother post here,0,b,other\n"),
+                            language=None)
+    notes = frame.attrs["load_report"]["notes"]
+    assert "Columns not loaded (2): 'bio', 'theme'." in " ".join(notes)
+    assert "bio" not in frame and "theme" not in frame

@@ -67,6 +67,7 @@ def canonicalise(
     notes = _source_notes(raw.attrs.get("source")) + list(raw.attrs.get("notes", ()))
     repairs = RepairLog(raw.attrs.get("repairs"))
     frame = _canonical_columns(raw, mapping, notes, repairs)
+    notes.extend(_unused_note(raw.columns, mapping))
     dropped = {"empty_text": 0, "duplicate_rows": 0, "other_language": 0}
     frame = _drop_empty(frame, mapping.text, dropped)
     if drop_duplicates:
@@ -111,6 +112,20 @@ def _column(raw: pd.DataFrame, name: str | None, role: str) -> str | None:
         f"The column {name!r} chosen for {role} is not in this file. Its columns are: "
         f"{names_of(raw.columns)}. Choose one of those."
     )
+
+
+def _unused_note(columns: pd.Index, mapping: ColumnMapping) -> list[str]:
+    """A note naming the file's columns that no mapping field uses (they are not loaded), so a
+    column such as a bio or a coder's extra code is never dropped without a word."""
+    used = set()
+    for value in mapping.as_dict().values():
+        used.update(value if isinstance(value, list | tuple) else [value])
+    unused = [str(c) for c in columns if c not in used]
+    if not unused:
+        return []
+    shown = ", ".join(repr(c) for c in unused[:8]) + (" …" if len(unused) > 8 else "")
+    return [f"Columns not loaded ({len(unused)}): {shown}. To use one, map it (for instance as "
+            "a group column on the Data page, or groups=[...] in Python)."]
 
 
 def _source_notes(source: dict[str, str] | None) -> list[str]:
