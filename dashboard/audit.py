@@ -71,12 +71,48 @@ def attribution_scores(dataset: pd.DataFrame, type_col: str) -> tuple[pd.DataFra
     return scores.per_class, scores.summary
 
 
+def attribution_types(dataset: pd.DataFrame | None, posts: pd.DataFrame) -> pd.Series | None:
+    """Predicted attribution type per post ("pity (62%)"), when the training set codes one
+    (else None)."""
+    from stigma_core import attribution
+    from stigma_core.errors import CorpusError, ModelError
+
+    type_col = attribution.type_column(dataset) if dataset is not None else None
+    if type_col is None:
+        return None
+    try:
+        model = attribution_model(dataset, type_col)
+    except (CorpusError, ModelError):
+        return None
+    predicted = model.predict(posts)
+    return predicted["attribution"] + " (" + predicted["attribution_probability"].map(
+        "{:.0%}".format) + ")"
+
+
+def fairness_sources(scored: pd.DataFrame, raters: list[str], bundle: ModelBundle,
+                     model_id: str) -> dict[str, tuple[pd.DataFrame, str]]:
+    """The coded posts an audit can use, by name -> (posts with age bands, a note on them):
+    the training posts the model did not train on, and this batch with the raters' majority
+    code; only those with a column to compare groups by."""
+    from stigma_core import fairness, validation
+
+    held_out, note = held_out_posts(bundle, model_id)
+    sources = {}
+    if held_out is not None:
+        sources["Training-set posts the model did not train on"] = (held_out, note)
+    batch = scored.assign(label=validation.majority_code(scored, raters))
+    sources["This batch (the raters' majority code)"] = (
+        batch, f"{int(batch['label'].notna().sum()):,} posts of this batch with a majority code.")
+    banded = {name: (fairness.with_age_bands(posts), words)
+              for name, (posts, words) in sources.items()}
+    return {name: found for name, found in banded.items() if fairness.group_columns(found[0])}
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def fairness_audit(posts: pd.DataFrame, by: str, min_n: int) -> object:
-    """The fairness audit of the scored, coded posts by one column (``age_band`` is made
-    from an age column when the posts have one)."""
+    """The fairness audit of scored, coded posts (age bands already made) by one column."""
     from stigma_core import fairness
-    return fairness.audit(fairness.with_age_bands(posts), by, min_n=min_n)
+    return fairness.audit(posts, by, min_n=min_n)
 
 
 # --- display builders ---------------------------------------------------------------------

@@ -748,3 +748,20 @@ def help_question_table(questions: pd.DataFrame, with_examples: bool) -> pd.Data
     if with_examples:
         shown["Examples (masked)"] = [" | ".join(e) for e in questions["examples"]]
     return shown
+
+
+def override_rows(report: object, previous: dict, privacy: bool) -> tuple[pd.DataFrame, int]:
+    """The location-correction table: corrections already made, then the commonest locations
+    that matched no country with their number of posts; with ``privacy`` on, locations holding
+    a handle, link, e-mail or phone number are left out (their count returned), since profile
+    locations can name a person."""
+    from stigma_core.privacy import mask_series
+
+    table = pd.concat([
+        pd.DataFrame({"location": list(previous), "country": [v or "" for v in previous.values()]}),
+        geo.override_table(report).assign(posts=[n for _, n in report.top_unresolved]),
+    ], ignore_index=True).drop_duplicates("location")
+    if not privacy:
+        return table, 0
+    personal = mask_series(table["location"].astype(str)) != table["location"].astype(str)
+    return table[~personal], int(personal.sum())

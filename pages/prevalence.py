@@ -9,7 +9,6 @@ from dashboard import cached, charts, scoring, slides, state
 from dashboard.coding import start_coding
 from stigma_core import geo, shift
 from stigma_core.errors import CorpusError, ModelError
-from stigma_core.privacy import mask_series
 
 QUICK_FAMILY = "logistic_regression"
 CARD_SOURCE = "The model's own error rates (measured on its training data)"
@@ -190,19 +189,13 @@ def locations(scored: pd.DataFrame) -> None:
     if state.presenter():
         st.caption("Presenter mode: the profile locations themselves are hidden.")
         return
-    previous = state.get(state.OVERRIDES, {})
-    table = pd.concat([
-        pd.DataFrame({"location": list(previous), "country": [v or "" for v in previous.values()]}),
-        geo.override_table(report).assign(posts=[n for _, n in report.top_unresolved]),
-    ], ignore_index=True).drop_duplicates("location")
+    table, left_out = charts.override_rows(report, state.get(state.OVERRIDES, {}),
+                                           state.privacy())
     st.caption("The commonest locations that matched no country, with their number of posts. "
                "Type a country (code or name) to correct one; leave it empty for 'no country'.")
-    if state.privacy():  # profile locations can hold handles, links or phone numbers
-        personal = mask_series(table["location"].astype(str)) != table["location"].astype(str)
-        table = table[~personal]
-        if personal.any():
-            st.caption(f"{int(personal.sum())} locations holding a handle, link, e-mail or "
-                       "phone number are left out while privacy is on.")
+    if left_out:
+        st.caption(f"{left_out} locations holding a handle, link, e-mail or phone number are "
+                   "left out while privacy is on.")
     edited = st.data_editor(
         table, num_rows="dynamic", hide_index=True, key="prev_overrides", disabled=["posts"],
         column_config={"country": st.column_config.TextColumn("country (code or name)"),

@@ -131,7 +131,7 @@ def why_flagged(scored: pd.DataFrame, bundle: object, model_id: str, batch_key: 
     shown = flagged.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     texts = tuple(shown["text"].astype(str))
     explained = audit.explanations(model_id, texts, bundle)
-    types = attribution_types(shown)
+    types = audit.attribution_types(state.get(state.DATASET), shown)
     st.caption("Red words pushed the post toward 'stigmatising', blue words away; the "
                "stronger the colour, the stronger the push. Hover a word for its weight.")
     for i, explanation in enumerate(explained):
@@ -139,21 +139,6 @@ def why_flagged(scored: pd.DataFrame, bundle: object, model_id: str, batch_key: 
         st.markdown(f"Score **{explanation.probability:.0%}**{kind}")
         st.markdown(audit.marked_html(explanation, state.privacy()), unsafe_allow_html=True)
         st.caption(audit.why_line(explanation, privacy=state.privacy()))
-
-
-def attribution_types(posts: pd.DataFrame) -> pd.Series | None:
-    """Predicted attribution type per post, when the training set codes one (else None)."""
-    dataset = state.get(state.DATASET)
-    type_col = attribution.type_column(dataset) if dataset is not None else None
-    if type_col is None:
-        return None
-    try:
-        model = audit.attribution_model(dataset, type_col)
-    except (CorpusError, ModelError):
-        return None
-    predicted = model.predict(posts)
-    return predicted["attribution"] + " (" + predicted["attribution_probability"].map(
-        "{:.0%}".format) + ")"
 
 
 def attribution_panel() -> None:
@@ -195,16 +180,7 @@ def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,
                    model_id: str) -> None:
     """Miss and false-alarm rates by group, each group tested against the rest."""
     st.subheader("Fairness: does the model miss more stigma in some groups?")
-    held_out, note = audit.held_out_posts(bundle, model_id)
-    sources = {}
-    if held_out is not None:
-        sources["Training-set posts the model did not train on"] = (held_out, note)
-    batch = scored.assign(label=validation.majority_code(scored, raters))
-    sources["This batch (the raters' majority code)"] = (
-        batch, f"{int(batch['label'].notna().sum()):,} posts of this batch with a majority code.")
-    usable = {name: (fairness.with_age_bands(posts), note)
-              for name, (posts, note) in sources.items()
-              if fairness.group_columns(fairness.with_age_bands(posts))}
+    usable = audit.fairness_sources(scored, raters, bundle, model_id)
     if not usable:
         st.info("No group column to compare (country, platform, gender, age band…): load a "
                 "training set or batch that has one.")
