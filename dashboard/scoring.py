@@ -166,11 +166,11 @@ def scored_corpus(corpus: pd.DataFrame) -> pd.DataFrame | None:
     if last is not None and last[0] == key:
         return _with_countries(last[1])
     job: ScoringJob | None = state.get(state.SCORING_JOB)
-    if job is not None and job.key == key and job.status == "done":
-        state.put(state.SCORED_LAST, (key, job.result))
-        return _with_countries(job.result)
     if job is None or job.key != key:
         job = start(state.get(state.MODEL), corpus, key)
+    if job.status == "done":
+        state.put(state.SCORED_LAST, (key, job.result))
+        return _with_countries(job.result)
     if job.status == "running":
         st.info(f"Scoring {len(corpus):,} posts in the background — you can keep using the "
                 "dashboard" + (" (the results below are the previous corpus's until it "

@@ -3,6 +3,8 @@ progress bar and Cancel button, then the results (screenshots in tests/artifacts
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser_support import ARTIFACTS, chromium_browser, running_dashboard, settle
 
@@ -12,7 +14,9 @@ pytestmark = pytest.mark.browser
 def test_background_scoring_shows_progress_then_results() -> None:
     from playwright.sync_api import expect
 
-    env = {"STIGMA_BACKGROUND_ROWS": "1000", "STIGMA_SCORING_CHUNK_ROWS": "300"}
+    # two posts a step: the sample corpus takes about ten seconds (300 a step took a quarter
+    # of a second on a quiet machine, too quick to see the bar), so the panel can be watched
+    env = {"STIGMA_BACKGROUND_ROWS": "1000", "STIGMA_SCORING_CHUNK_ROWS": "2"}
     with running_dashboard("browser_scoring.log", env=env) as url, \
             chromium_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -25,7 +29,14 @@ def test_background_scoring_shows_progress_then_results() -> None:
         expect(cancel).to_be_visible(timeout=120_000)
         expect(page.get_by_text("in the background")).to_be_visible()
         expect(page.get_by_test_id("stProgress")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"Scored [1-9][0-9,]* of 5,742"))).to_be_visible()
+        page.wait_for_timeout(1_000)  # the bar slides to its value
+        assert int(page.get_by_role("progressbar").first.get_attribute("aria-valuenow")) > 0
         page.screenshot(path=str(ARTIFACTS / "8_prevalence_scoring_progress.png"))
+        cancel.click()
+        expect(page.get_by_text("Scoring was cancelled")).to_be_visible(timeout=30_000)
+        assert page.get_by_text("Posts scored").count() == 0  # nothing scored before
+        page.get_by_role("button", name="Score this corpus again").click()
         expect(page.get_by_text("Posts scored").first).to_be_visible(timeout=180_000)
         settle(page)
         assert page.get_by_role("button", name="Cancel scoring").count() == 0
