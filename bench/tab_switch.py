@@ -1,13 +1,13 @@
 """Page and tab switches in the real browser: from the click to the new content drawn.
 
-Issue goal: every page switch and every Prevalence tab switch under 1 s on the sample data.
+Issue goal: every page switch and every tab switch under 1 s on the sample data.
 
-The dashboard runs as ``streamlit run app.py`` (tests/browser_support.py) and Debian Chromium
+The dashboard runs as ``python -m dashboard.serve`` (tests/browser_support.py) and Debian Chromium
 is driven by Playwright. Setup, not timed: Model lab trains logistic regression and naive Bayes
 (small grids) and keeps logistic regression; every page is visited once (scoring, tagging and
 the first imports happen there; those first visits are reported apart). Then ``--rounds``
-rounds, each visiting the eight pages through the sidebar and clicking through the five
-Prevalence tabs.
+rounds, each visiting the eight pages through the sidebar and clicking through the tabs of
+Prevalence (six) and Insights (five).
 
 A switch is timed inside the page (``performance.now()``): from the click to the first
 animation frame where the new content is there — the page's heading (or, for a tab, its first
@@ -43,19 +43,25 @@ from bench.common import RESULTS, machine, utc_now, write_json  # noqa: E402
 GOAL_MS = 1000.0
 PAGES = ("Data", "Coding", "Features", "Model lab", "Validation", "Prevalence", "Insights",
          "Report")
-# What shows that a Prevalence tab is drawn (inside the open tab panel).
+# What shows that a tab is drawn (inside the open tab panel), per page with tabs.
 TABS = {
-    "Overview": '[data-testid="stMetric"]',
-    "Countries": '.js-plotly-plot .choroplethlocation',
-    "Countries, column map": '[data-testid="stDeckGlJsonChart"] canvas',
-    "Locations": '[data-testid="stButton"] button',
-    "Sentiment": ".js-plotly-plot .main-svg",
-    "Words": '[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img',
+    "Prevalence": {
+        "Overview": '[data-testid="stMetric"]',
+        "Countries": ".js-plotly-plot .choroplethlocation",
+        "Column map": '[data-testid="stDeckGlJsonChart"] canvas',
+        "Locations": '[data-testid="stButton"] button',
+        "Sentiment": ".js-plotly-plot .main-svg",
+        "Words": '[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img',
+    },
+    "Insights": {
+        "Domains and themes": ".js-plotly-plot .main-svg",
+        "Platforms": '[data-testid="stDataFrame"]',
+        "Segments": '[data-testid="stDataFrame"]',
+        "What to do": ".js-plotly-plot .main-svg",
+        "Word lists and coding": '[data-testid="stTextArea"] textarea',
+    },
 }
-PART = "Countries, column map"  # timed apart within the Countries tab
-PARTS: dict[str, list[float]] = {}  # ms from the click to each part of Countries drawn
 STEP_TIMEOUT_MS = 120_000
-TAB_NAMES = [name for name in TABS if name != PART]
 
 WATCH_JS = """() => {
   window.__sw = {events: [], click: null, ok: null};
@@ -67,7 +73,7 @@ WATCH_JS = """() => {
       if (window.__sw.click === null) window.__sw.click = performance.now(); }, true);
 }"""
 RESET_JS = ("() => { window.__sw.events = []; window.__sw.click = null; window.__sw.ok = null;"
-            " window.__sw.parts = {}; }")
+            " }")
 DONE_JS = """([kind, target]) => {
   const s = window.__sw; const now = performance.now();
   if (s.click === null) return false;
@@ -78,14 +84,9 @@ DONE_JS = """([kind, target]) => {
   if (kind === 'page') {
     ready = [...document.querySelectorAll('h1')].some(h => h.textContent.trim() === target
                                                         && visible(h));
-  } else {  // every part drawn; each part's first visible time kept
+  } else {  // the open tab's panel shows what marks it
     const panel = [...document.querySelectorAll('[role="tabpanel"]')].find(visible);
-    s.parts = s.parts || {};
-    ready = !!panel && target.every(sel => {
-      const shown = [...panel.querySelectorAll(sel)].some(visible);
-      if (shown && !(sel in s.parts)) s.parts[sel] = now - s.click;
-      return shown;
-    });
+    ready = !!panel && [...panel.querySelectorAll(target)].some(visible);
   }
   const stale = document.querySelector('[data-stale="true"]');
   if (state !== 'notRunning') s.events.push([now, state]);  // seen while polling too
@@ -102,16 +103,16 @@ def patient_expect() -> None:
     expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
-def switch(page: object, kind: str, name: str) -> float:
-    """Click the sidebar link (kind 'page') or the Prevalence tab (kind 'tab') called
-    ``name``; ms from the click to its content drawn."""
+def switch(page: object, kind: str, name: str, marker: str = "") -> float:
+    """Click the sidebar link (kind 'page') or the page's tab (kind 'tab', drawn when
+    ``marker`` shows) called ``name``; ms from the click to its content drawn."""
     page.evaluate(RESET_JS)
     if kind == "page":
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
         target = name
     else:
         page.get_by_role("tab", name=name, exact=True).click()
-        target = [TABS[name]] + ([TABS[PART]] if name == "Countries" else [])
+        target = marker
     try:
         page.wait_for_function(DONE_JS, arg=[kind, target], polling="raf",
                                timeout=STEP_TIMEOUT_MS)
@@ -120,11 +121,16 @@ def switch(page: object, kind: str, name: str) -> float:
         watch = page.evaluate("() => window.__sw")
         raise RuntimeError(f"{kind} {name!r} never finished drawing: {watch}") from err
     watch = page.evaluate("() => window.__sw")
-    if kind == "tab" and name == "Countries":
-        PARTS.setdefault(PART, []).append(round(watch["parts"][TABS[PART]], 1))
-        PARTS.setdefault("Countries, world map", []).append(
-            round(watch["parts"][TABS[name]], 1))
     return round(watch["ok"] - watch["click"], 1)
+
+
+def tab_round(page: object, name: str, times: dict[str, list[float]], first: bool) -> None:
+    """Click through the tabs of page ``name`` (if it has any): every other tab, then back to
+    the first; each time appended to ``times`` under "Page: Tab"."""
+    tabs = list(TABS.get(name, {}).items())
+    for tab, marker in (tabs if first else (*tabs[1:], tabs[0])) if tabs else ():
+        times.setdefault(f"{name}: {tab}", []).append(switch(page, "tab", tab, marker))
+        page.wait_for_timeout(300)
 
 
 def summary(values: list[float]) -> dict:
@@ -147,44 +153,37 @@ def setup(page: object) -> dict[str, float]:
     page.get_by_text("are now in use").wait_for(timeout=STEP_TIMEOUT_MS)
     settle(page, STEP_TIMEOUT_MS)
     page.evaluate(WATCH_JS)
-    first = {}
+    first: dict[str, list[float]] = {}
     for name in PAGES:
-        first[name] = switch(page, "page", name)
+        first[name] = [switch(page, "page", name)]
         settle(page, STEP_TIMEOUT_MS)
-        if name == "Prevalence":
-            for tab in TAB_NAMES:
-                first[f"Prevalence: {tab}"] = switch(page, "tab", tab)
-    return first
+        tab_round(page, name, first, first=True)
+    return {name: values[0] for name, values in first.items()}
 
 
 def measure(rounds: int) -> dict:
-    """Every page and Prevalence tab, ``rounds`` times, after the setup."""
+    """Every page and every tab of the pages with tabs, ``rounds`` times, after the setup."""
     pages: dict[str, list[float]] = {name: [] for name in PAGES}
-    tabs: dict[str, list[float]] = {name: [] for name in TAB_NAMES}
+    tabs: dict[str, list[float]] = {}
     with running_dashboard("tab_switch.log") as url, chromium_browser() as browser:
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.set_default_timeout(STEP_TIMEOUT_MS)
         page.goto(url)
         settle(page, STEP_TIMEOUT_MS)
         first = setup(page)
-        PARTS.clear()  # the setup's first visit is not counted
         for _ in range(rounds):
             for name in PAGES:
                 pages[name].append(switch(page, "page", name))
                 page.wait_for_timeout(300)
-                if name == "Prevalence":
-                    for tab in (*TAB_NAMES[1:], "Overview"):
-                        tabs[tab].append(switch(page, "tab", tab))
-                        page.wait_for_timeout(300)
+                tab_round(page, name, tabs, first=False)
     every = [v for values in (*pages.values(), *tabs.values()) for v in values]
     return {
         "first_visits_ms": first,
         "pages": {name: {**summary(v), "runs_ms": v} for name, v in pages.items()},
-        "prevalence_tabs": {name: {**summary(v), "runs_ms": v} for name, v in tabs.items()},
+        "tabs": {name: {**summary(v), "runs_ms": v} for name, v in tabs.items()},
         "all_page_switches": summary([v for values in pages.values() for v in values]),
         "all_tab_switches": summary([v for values in tabs.values() for v in values]),
         "all": summary(every),
-        "countries_tab_parts": {name: summary(v) for name, v in PARTS.items()},
     }
 
 
@@ -213,8 +212,8 @@ def main() -> None:
     path = write_json(result, args.out)
     print(f"pages: {figures['all_page_switches']}, tabs: {figures['all_tab_switches']} -> "
           f"{path}")
-    for name, row in (*figures["pages"].items(), *figures["prevalence_tabs"].items()):
-        print(f"  {name:12s} median {row['median_ms']:7.1f} ms  max {row['max_ms']:7.1f} ms"
+    for name, row in (*figures["pages"].items(), *figures["tabs"].items()):
+        print(f"  {name:34s} median {row['median_ms']:7.1f} ms  max {row['max_ms']:7.1f} ms"
               f"  n = {row['n']}")
 
 

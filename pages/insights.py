@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import cached, charts, slides, state
 from dashboard.insights import tagger_note, train_section
+from dashboard.tabs import lazy_tabs
 from stigma_core import insights
 from stigma_core.errors import CorpusError, ModelError
 
@@ -224,18 +225,13 @@ except (CorpusError, ModelError) as err:
     st.stop()
 tagger_note()
 minimum = st.slider("Minimum posts per group for a share", 5, 200, 30, key="ins_min_n")
-tabs = st.tabs(["Domains and themes", "Platforms", "Segments", "What to do",
-                "Word lists and coding"])
-with tabs[0]:
-    overview(posts_frame, minimum)
-with tabs[1]:
-    platforms(posts_frame, minimum)
-with tabs[2]:
-    segments(posts_frame, minimum)
-with tabs[3]:
-    what_to_do(posts_frame, minimum)
-with tabs[4]:
-    word_lists()
+lazy_tabs({
+    "Domains and themes": lambda: overview(posts_frame, minimum),
+    "Platforms": lambda: platforms(posts_frame, minimum),
+    "Segments": lambda: segments(posts_frame, minimum),
+    "What to do": lambda: what_to_do(posts_frame, minimum),
+    "Word lists and coding": word_lists,
+}, key="ins_tab")
 model_name = state.get(state.MODEL_NAME)
 st.caption(f"Corpus: {state.get(state.CORPUS_NAME)} ({len(posts_frame):,} posts) — model: "
            f"{model_name or 'none (shares of all posts)'}.")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import cached, charts, scoring, slides, state
 from dashboard.coding import start_coding
+from dashboard.tabs import lazy_tabs
 from stigma_core import geo, shift
 from stigma_core.errors import CorpusError, ModelError
 
@@ -162,15 +163,11 @@ def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bo
 
 def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,
                     distinct: bool) -> None:
-    """Choropleth, pydeck map and sortable table of prevalence by country."""
-    table = cached.prevalence_table(scored, "country", rates, min_n, distinct)
-    countries = charts.country_frame(table)
+    """Choropleth and sortable table of prevalence by country."""
+    countries = charts.country_frame(
+        cached.prevalence_table(scored, "country", rates, min_n, distinct))
     slides.chart(charts.choropleth(countries, min_n), config=charts.MAP_CONFIG,
                  key="prev_choropleth")
-    st.markdown(f"**Column map** — height and colour: share of stigmatising posts, "
-                f"{charts.estimate_label(countries[~countries['too_few']])}; grey: fewer than "
-                f"{min_n} posts (n = {int(countries['n'].sum()):,}).")
-    st.pydeck_chart(charts.column_map(countries), height=420, key="prev_deck")
     few = countries[countries["too_few"]]
     if len(few):
         st.caption(f"Greyed out, fewer than {min_n} posts: " + ", ".join(
@@ -180,6 +177,22 @@ def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,
     shown = charts.country_table(countries).sort_values(sort, ascending=sort == "CI width "
                                                         "(points)", na_position="last")
     st.dataframe(shown, hide_index=True)
+
+
+def column_map(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bool) -> None:
+    """The same shares by country as upright columns on a flat map (pydeck)."""
+    countries = charts.country_frame(
+        cached.prevalence_table(scored, "country", rates, min_n, distinct))
+    st.markdown(f"**Column map** — height and colour: share of stigmatising posts, "
+                f"{charts.estimate_label(countries[~countries['too_few']])}; grey: fewer than "
+                f"{min_n} posts (n = {int(countries['n'].sum()):,}).")
+    st.pydeck_chart(charts.column_map(countries), height=520, key="prev_deck")
+
+
+def no_locations() -> None:
+    """What the location tabs say when the corpus has no location column."""
+    st.info("These posts have no location column, so there is nothing to map. Map one on the "
+            "Data page (a profile location or a country code).")
 
 
 def locations(scored: pd.DataFrame) -> None:
@@ -277,17 +290,15 @@ if error_rates is None:
 minimum = st.slider("Minimum posts per group for an estimate", 5, 200, 30, key="prev_min_n")
 distinct = st.toggle("Count each distinct post once (leave out exact duplicates)",
                      key="prev_distinct")
-tabs = st.tabs(["Overview", "Countries", "Locations", "Sentiment", "Words"])
-with tabs[0]:
-    overview(posts, error_rates, minimum, distinct)
-if "country" in posts:
-    with tabs[1]:
-        country_section(posts, error_rates, minimum, distinct)
-    if "location" in posts:
-        with tabs[2]:
-            locations(posts)
-with tabs[3]:
-    sentiment(posts, minimum)
-with tabs[4]:
-    words(posts)
+located = "country" in posts
+lazy_tabs({
+    "Overview": lambda: overview(posts, error_rates, minimum, distinct),
+    "Countries": (lambda: country_section(posts, error_rates, minimum, distinct)) if located
+    else no_locations,
+    "Column map": (lambda: column_map(posts, error_rates, minimum, distinct)) if located
+    else no_locations,
+    "Locations": (lambda: locations(posts)) if "location" in posts else no_locations,
+    "Sentiment": lambda: sentiment(posts, minimum),
+    "Words": lambda: words(posts),
+}, key="prev_tab")
 st.caption(f"Model: {state.get(state.MODEL_NAME)} — corpus: {state.get(state.CORPUS_NAME)}.")

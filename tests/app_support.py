@@ -54,6 +54,15 @@ def open_app(page: str | None = None) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, key: str, name: str) -> AppTest:
+    """Open the page's tab ``name`` (``dashboard.tabs.lazy_tabs`` under ``key``), as a click on
+    it would: only the open tab is drawn."""
+    at.session_state[key] = name
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def train_fast(at: AppTest) -> AppTest:
     """On Model lab: train logistic regression and naive Bayes with the small grids."""
     at.switch_page("pages/model_lab.py").run()

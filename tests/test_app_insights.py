@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_support import figures, open_app, texts
+from app_support import figures, open_app, open_tab, texts
 
 from dashboard import state
 from stigma_core import insights
 
+TAB = "ins_tab"
 CI = re.compile(r"^\d+\.\d% \(\d+\.\d% to \d+\.\d%\)$")
 
 
@@ -32,7 +33,7 @@ def opened() -> object:
 
 
 def test_domain_and_theme_shares_with_cis_and_n(opened: object) -> None:
-    at = opened
+    at = open_tab(opened, TAB, "Domains and themes")
     corpus = at.session_state[state.CORPUS]
     charts = {f.layout.title.text: f for f in figures(at)}
     n = len(corpus)
@@ -52,7 +53,7 @@ def test_domain_and_theme_shares_with_cis_and_n(opened: object) -> None:
 
 
 def test_breakdown_by_country_is_tested_in_plain_words(opened: object) -> None:
-    at = opened
+    at = open_tab(opened, TAB, "Domains and themes")
     assert at.selectbox(key="ins_by").value == "country"
     tests = [m for m in texts(at.markdown) if "mix" in m and "Cramér's V" in m]
     assert any(m.startswith("**The domain mix") and "across countries" in m for m in tests)
@@ -63,7 +64,7 @@ def test_breakdown_by_country_is_tested_in_plain_words(opened: object) -> None:
 
 
 def test_trend_by_month_when_posts_have_dates(opened: object) -> None:
-    at = opened
+    at = open_tab(opened, TAB, "Domains and themes")
     at.selectbox(key="ins_by").set_value("month").run()
     try:
         assert not at.exception, [e.value for e in at.exception]
@@ -76,7 +77,7 @@ def test_trend_by_month_when_posts_have_dates(opened: object) -> None:
 
 
 def test_platforms_side_by_side_with_a_test(opened: object) -> None:
-    at = opened
+    at = open_tab(opened, TAB, "Platforms")
     table = table_with(at, "Share of posts (95% CI)")
     assert list(table.columns) == ["Share of posts (95% CI)", "twitter", "reddit", "tiktok"]
     measures = table["Share of posts (95% CI)"].tolist()
@@ -90,7 +91,7 @@ def test_platforms_side_by_side_with_a_test(opened: object) -> None:
 
 
 def test_segments_table_and_masked_examples(opened: object) -> None:
-    at = opened
+    at = open_tab(opened, TAB, "Segments")
     table = table_with(at, "Also distinctive")
     corpus = at.session_state[state.CORPUS]
     assert 3 <= len(table) <= 8
@@ -104,7 +105,7 @@ def test_segments_table_and_masked_examples(opened: object) -> None:
 
 
 def test_what_to_do_panel(opened: object) -> None:
-    at = opened
+    at = open_tab(opened, TAB, "What to do")
     gap = table_with(at, "Gap (points)")
     assert set(gap["Domain"]) <= {insights.CLASS_NAMES[d] for d in insights.DOMAINS}
     assert len(gap) == 3 and gap["Actionable (95% CI)"].map(
@@ -122,30 +123,35 @@ def test_what_to_do_panel(opened: object) -> None:
 def test_presenter_mode_hides_every_example_post(opened: object) -> None:
     at = opened
     at.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    corpus_texts = at.session_state[state.CORPUS]["text"]
+    snippets = [t[:40] for t in corpus_texts if len(t) > 60][:300]
     try:
-        assert not at.exception, [e.value for e in at.exception]
-        assert not at.text  # no segment examples
-        assert "Examples (masked)" not in table_with(at, "Question about").columns
-        assert any("Presenter mode: example posts are hidden" in c for c in texts(at.caption))
-        corpus_texts = at.session_state[state.CORPUS]["text"]
-        on_screen = " ".join(texts(at.markdown) + texts(at.caption))
-        for frame in (d.value for d in at.dataframe):
-            on_screen += " " + frame.astype(str).to_string()
-        snippets = [t[:40] for t in corpus_texts if len(t) > 60][:300]
-        assert not any(s in on_screen for s in snippets)
+        for tab in ("Domains and themes", "Platforms", "Segments", "What to do",
+                    "Word lists and coding"):
+            open_tab(at, TAB, tab)
+            assert not at.text, tab  # no segment examples
+            on_screen = " ".join(texts(at.markdown) + texts(at.caption))
+            for frame in (d.value for d in at.dataframe):
+                on_screen += " " + frame.astype(str).to_string()
+            assert not any(s in on_screen for s in snippets), tab
+            if tab == "Segments":
+                assert any("Presenter mode: example posts are hidden" in c
+                           for c in texts(at.caption))
+            if tab == "What to do":
+                assert "Examples (masked)" not in table_with(at, "Question about").columns
     finally:
         at.sidebar.toggle(key="presenter_mode").set_value(False).run()
 
 
 def test_explain_a_post_and_add_words(opened: object) -> None:
-    at = opened
+    at = open_tab(opened, TAB, "Domains and themes")
+    before = awareness_share(next(f for f in figures(at)
+                                  if f.layout.title.text.startswith("What the post does")))
+    open_tab(at, TAB, "Word lists and coding")
     assert any(m.startswith("Domain: self (score 5)") and '"weak for needing"' in m
                for m in texts(at.markdown))
     at.text_area(key="ins_explain_text").input("this weather is wild today").run()
     assert any(m.startswith("Theme: other") for m in texts(at.markdown))
-    shares = {f.layout.title.text: f for f in figures(at)}
-    theme = next(f for t, f in shares.items() if t.startswith("What the post does"))
-    before = awareness_share(theme)
     at.selectbox(key="ins_add_kind").set_value("theme").run()
     at.selectbox(key="ins_add_class").set_value("awareness").run()
     at.text_input(key="ins_add_words").input("wild today, zorblax").run()
@@ -155,17 +161,18 @@ def test_explain_a_post_and_add_words(opened: object) -> None:
         assert at.session_state[state.INSIGHT_TERMS] == {
             "theme": {"awareness": {"wild today": 1.5, "zorblax": 1.5}}}
         assert any(m.startswith("Theme: awareness") for m in texts(at.markdown))
-        theme = next(f for f in figures(at) if f.layout.title.text.startswith("What the post"))
-        after = awareness_share(theme)
-        assert after > before
         assert any("with 2 words you added" in c for c in texts(at.caption))
+        open_tab(at, TAB, "Domains and themes")
+        theme = next(f for f in figures(at) if f.layout.title.text.startswith("What the post"))
+        assert awareness_share(theme) > before
+        open_tab(at, TAB, "Word lists and coding")
     finally:
         at.button(key="ins_clear").click().run()
     assert not at.session_state[state.INSIGHT_TERMS]
 
 
 def test_trained_taggers_from_coded_posts_replace_the_word_lists() -> None:
-    at = open_app("pages/insights.py")
+    at = open_tab(open_app("pages/insights.py"), TAB, "Word lists and coding")
     at.radio(key="ins_train_from").set_value("file").run()
     at.toggle(key="ins_use_sample_codes").set_value(True).run()
     assert at.selectbox(key="ins_domain_col").value == "domain"
@@ -191,11 +198,12 @@ def test_with_a_model_each_kind_gets_its_stigma_share() -> None:
     assert not at.exception, [e.value for e in at.exception]
     titles = [f.layout.title.text for f in figures(at)]
     assert any(t.startswith("Flagged stigmatising by domain (n = ") for t in titles)
+    open_tab(at, TAB, "Platforms")
     platforms = table_with(at, "Share of posts (95% CI)").set_index("Share of posts (95% CI)")
     assert platforms.loc["Flagged stigmatising"].map(lambda v: bool(CI.match(v))).all()
     assert any("share of posts flagged stigmatising" in m and "across platforms" in m
                for m in texts(at.markdown))
-    segments = table_with(at, "Also distinctive")
+    segments = table_with(open_tab(at, TAB, "Segments"), "Also distinctive")
     assert segments["Flagged stigmatising (95% CI)"].str.contains(" to ").any()
     assert not any("No stigma model is in use" in i for i in texts(at.info))
 
@@ -240,7 +248,7 @@ def test_taggers_trained_on_a_coding_projects_settled_domain_and_theme_codes(
             store.save_code("Coded", rater, item.assignment_id, 0, domain=domain, theme=theme)
     n = len(store.scheme_labels("Coded", "domain"))
     assert n == len(coded) > 40
-    at = open_app("pages/insights.py")
+    at = open_tab(open_app("pages/insights.py"), TAB, "Word lists and coding")
     assert at.radio(key="ins_train_from").value == "project"
     assert at.selectbox(key="ins_project").value == "Coded"
     assert any(f"domain {n:,} posts, theme {n:,} posts" in c for c in texts(at.caption))
@@ -264,7 +272,7 @@ def test_taggers_trained_on_a_coding_projects_settled_domain_and_theme_codes(
     expected = pd.Series(insights.tag_with(model, corpus["text"])).value_counts()
     lexicon = pd.Series(insights.tag_domains(corpus["text"])).value_counts()
     assert not expected.equals(lexicon)
-    bars = next(f for f in figures(at)
+    bars = next(f for f in figures(open_tab(at, TAB, "Domains and themes"))
                 if f.layout.title.text.startswith("Where the talk sits: domain")).data[0]
     shown = {x.split("<br>")[0]: int(t.split(" of ")[0].replace(",", ""))
              for x, t in zip(bars.x, bars.customdata, strict=True)}

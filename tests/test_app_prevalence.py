@@ -6,10 +6,12 @@ import re
 from dataclasses import replace
 
 import pytest
-from app_support import figures, metric, open_app, sidebar_text, texts
+from app_support import figures, metric, open_app, open_tab, sidebar_text, texts
 
 from dashboard import state
 from stigma_core.geo import country_name, iso3
+
+TAB = "prev_tab"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def test_first_visit_offers_the_quick_model_and_trains_nothing_by_itself() -> No
 
 
 def test_quick_model_scores_the_corpus_with_raw_and_corrected_shares(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Overview")
     corpus = at.session_state[state.CORPUS]
     assert "logistic_regression (quick default)" in sidebar_text(at)
     assert any("trained on the synthetic sample posts, not on real text" in w
@@ -46,7 +48,7 @@ def test_quick_model_scores_the_corpus_with_raw_and_corrected_shares(scored: obj
 
 
 def test_country_table_map_and_grey_countries(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Countries")
     table = next(d.value for d in at.dataframe if "Country" in d.value.columns)
     assert table["n"].is_monotonic_decreasing and table["n"].iloc[0] > 1000
     assert {"United States", "United Kingdom", "India"} <= set(table["Country"])
@@ -63,14 +65,22 @@ def test_country_table_map_and_grey_countries(scored: object) -> None:
     world = next(f for f in figures(at) if f.data and f.data[0].type == "choropleth")
     assert set(world.data[0].locations) == set(few["Code"].map(iso3))
     assert "grey: fewer than 30" in world.layout.title.text
-    assert len(at.get("deck_gl_json_chart")) == 1
+    assert not at.get("deck_gl_json_chart")  # the column map has a tab of its own
     at.radio(key="prev_sort").set_value("CI width (points)").run()
     resorted = next(d.value for d in at.dataframe if "Country" in d.value.columns)
     assert resorted["CI width (points)"].dropna().is_monotonic_increasing
 
 
+def test_column_map_tab_draws_only_the_column_map(scored: object) -> None:
+    at = open_tab(scored, TAB, "Column map")
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert any(m.startswith("**Column map** — height and colour") for m in texts(at.markdown))
+    assert not any(f.data and f.data[0].type == "choropleth" for f in figures(at))
+    assert not at.metric  # nor the Overview's figures
+
+
 def test_location_overrides_change_the_resolution(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Locations")
     before = next(m for m in texts(at.markdown) if "locations (" in m)
     unresolved = at.session_state[state.CORPUS]["location"]
     at.session_state[state.OVERRIDES] = {"the internet": "GB", "worldwide": "GB"}
@@ -86,17 +96,18 @@ def matched(summary: str) -> int:
 
 
 def test_sentiment_tests_anova_and_word_clouds(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Sentiment")
     assert any("ANOVA" in m and "p = " in m for m in texts(at.markdown))
     welch = next(d.value for d in at.dataframe if "Difference (95% CI)" in d.value.columns)
     assert list(welch.index) == ["sentiment", "subjectivity"]
-    assert len(at.image) == 2  # stigmatising and other
     hist = next(f for f in figures(at) if "Sentiment by predicted class" in f.layout.title.text)
     assert {t.name.split(" (")[0] for t in hist.data} == {"Stigmatising", "Other"}
+    assert not at.image  # the word clouds are drawn only on their own tab
+    assert len(open_tab(at, TAB, "Words").image) == 2  # stigmatising and other
 
 
 def test_word_clouds_for_one_country_on_request(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Words")
     country = at.selectbox(key="prev_wc_country").value
     at.button(key="prev_wc_go").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -106,7 +117,7 @@ def test_word_clouds_for_one_country_on_request(scored: object) -> None:
 
 
 def test_presenter_mode_hides_the_profile_locations(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Locations")
     editors = [d.value for d in at.dataframe if "location" in d.value.columns]
     unresolved = editors[0]["location"].tolist()
     assert unresolved  # the sample has locations that matched no country
@@ -121,7 +132,7 @@ def test_presenter_mode_hides_the_profile_locations(scored: object) -> None:
 
 
 def test_counting_each_distinct_post_once(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Overview")
     corpus = at.session_state[state.CORPUS]
     repeats = int(corpus["text"].duplicated().sum())
     assert repeats > 0  # the sample repeats some posts word for word
@@ -134,7 +145,7 @@ def test_counting_each_distinct_post_once(scored: object) -> None:
 
 
 def test_an_unstable_correction_is_shown_as_a_warning(scored: object) -> None:
-    at = scored
+    at = open_tab(scored, TAB, "Overview")
     assert not any("barely separates" in w.value for w in at.warning)
     bundle = at.session_state[state.MODEL]
     weak = {"tpr": 0.98, "fpr": 0.94, "n_pos": 300, "n_neg": 400}  # flags nearly everything

@@ -109,12 +109,15 @@ def test_prevalence_draws_the_maps_offline(page: object) -> None:
     choropleth = page.locator(".js-plotly-plot .choroplethlocation")
     expect(choropleth.first).to_be_attached()
     assert choropleth.count() > 20  # country shapes came from static/, not a CDN
-    deck = page.get_by_test_id("stDeckGlJsonChart")
-    expect(deck.locator("canvas").first).to_be_visible()
     expect(page.get_by_text("Greyed out, fewer than 30 posts")).to_be_visible()
+    assert page.get_by_test_id("stDeckGlJsonChart").count() == 0  # its own tab, drawn there
     shot(page, "3_prevalence_countries")
     world = page.locator(".js-plotly-plot").filter(has=page.locator(".choroplethlocation"))
     world.screenshot(path=str(ARTIFACTS / "3_choropleth.png"))
+    page.get_by_role("tab", name="Column map").click()
+    deck = page.get_by_test_id("stDeckGlJsonChart")
+    expect(deck.locator("canvas").first).to_be_visible()
+    assert page.locator(".choroplethlocation").count() == 0
     deck.scroll_into_view_if_needed()
     page.wait_for_timeout(1500)  # deck.gl draws on the next animation frames
     deck.screenshot(path=str(ARTIFACTS / "3_pydeck.png"))
