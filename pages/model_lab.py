@@ -168,7 +168,7 @@ def decision(run: TrainingRun) -> None:
             return
         bundle = cached.decided_bundle(run, family, threshold, ratio, who.strip(),
                                        state.get(state.DATASET_NAME))
-        state.set_model(bundle, f"{family} (threshold {threshold:.3f})")
+        state.set_model(bundle, f"{result.label} at threshold {threshold:.3f}")
         state.flash(f"This model and threshold are now in use for Validation and Prevalence. "
                     f"Recorded: chosen by {who.strip()} on {bundle.card['decided_on']}.")
         st.rerun()

@@ -40,7 +40,7 @@ def quick_model() -> None:
                                    "quick default (not yet reviewed)",
                                    state.get(state.DATASET_NAME))
     state.put(state.RUN, state.get(state.RUN) or run)
-    state.set_model(bundle, f"{QUICK_FAMILY} (quick default)")
+    state.set_model(bundle, f"{result.label}, quick default")
     st.rerun()
 
 

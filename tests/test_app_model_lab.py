@@ -112,7 +112,7 @@ def test_using_the_model_records_the_choice_and_offers_the_file(trained: object)
     assert bundle.threshold == pytest.approx(shown_threshold, abs=5e-4)
     assert bundle.card["cost_ratio"] == 8 and bundle.card["decided_by"] == "advisory group, 3 May"
     assert 0 < bundle.card["error_rates"]["tpr"] <= 1
-    assert f"(threshold {shown_threshold:.3f})" in sidebar_text(at)
+    assert f" at threshold {shown_threshold:.3f}" in sidebar_text(at)
     assert "now in use" in at.success[0].value
     labels = [button.proto.label for button in at.get("download_button")]
     assert any(label.startswith("Download the model in use") for label in labels)

@@ -36,7 +36,7 @@ def test_first_visit_offers_the_quick_model_and_trains_nothing_by_itself() -> No
 def test_quick_model_scores_the_corpus_with_raw_and_corrected_shares(scored: object) -> None:
     at = open_tab(scored, TAB, "Overview")
     corpus = at.session_state[state.CORPUS]
-    assert "logistic_regression (quick default)" in sidebar_text(at)
+    assert "Logistic regression (fast reference), quick default" in sidebar_text(at)
     assert any("trained on the synthetic sample posts, not on real text" in w
                for w in texts(at.warning))
     assert metric(at, "Posts scored") == f"{len(corpus):,}"

@@ -98,7 +98,8 @@ def test_model_lab_trains_and_the_cost_slider_moves_the_counts(page: object) -> 
     page.get_by_role("button", name="Use this model and threshold").click()
     expect(page.get_by_text("are now in use")).to_be_visible()
     settle(page)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("logistic_regression (threshold")
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(
+        "Logistic regression (fast reference) at threshold")
     shot(page, "2_model_lab")
 
 

@@ -166,7 +166,7 @@ def test_the_chosen_model_survives_a_reload(browser, server) -> None:
         expect(tab.get_by_test_id("stMetric").filter(has_text="Posts scored")).to_be_visible()
         settle(tab)
         expect(tab.get_by_test_id("stSidebar")).to_contain_text(
-            "Model: logistic_regression (quick default)")
+            "Model: Logistic regression (fast reference), quick default")
         expect(tab.get_by_role("button", name=QUICK_MODEL)).to_have_count(0)
         shot(tab, "6_model_after_reload")
     finally:
