@@ -34,6 +34,9 @@ MODEL_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7
 SHARE_SCALE = "Viridis_r"
 GREY = "#c8c8c8"
 COLUMN_METRES = 5_000_000  # height of a 100% column on the pydeck map
+MAP_ZOOM, MAP_PITCH = 0.8, 40  # the column map's first view
+LABEL_PX = 15  # its labels' text size
+EARTH_METRES = 40_075_016  # the equator's length: metres per pixel at a zoom
 FEATURE_UNITS = {
     "sentiment": "polarity, −1 to 1",
     "subjectivity": "0 factual to 1 opinion",
@@ -359,10 +362,34 @@ def _share_rgb(share: float, top: float) -> list[int]:
     return [round(c * 255) for c in colour] + [230]
 
 
-def column_map(countries: pd.DataFrame) -> pdk.Deck:
-    """pydeck column map on offline country shapes: height and colour = prevalence, a label
-    with the share above each column; grey = too few posts. A narrow field of view keeps the
-    columns upright wherever they stand (less perspective lean at the map's edges)."""
+def labels_that_fit(data: pd.DataFrame) -> np.ndarray:
+    """Which column labels ("United Kingdom 31%") to draw so that none overlaps another: the
+    countries with most posts first, a label left out where it would cover one already placed
+    (a hover still tells its figure). Placed on the map's first view, roughly as deck.gl
+    projects it: Web Mercator at ``MAP_ZOOM``, the ground squeezed by the ``MAP_PITCH`` tilt,
+    each label lifted to the top of its column."""
+    world = 512 * 2 ** MAP_ZOOM  # pixels for 360 degrees
+    tilt = np.radians(MAP_PITCH)
+    lat = np.radians(data["lat"].clip(-85, 85).to_numpy(float))
+    x = (data["lon"].to_numpy(float) + 180) / 360 * world
+    ground = world / (2 * np.pi) * (np.pi - np.log(np.tan(np.pi / 4 + lat / 2)))
+    y = ground * np.cos(tilt) - data["height"].to_numpy(float) / (EARTH_METRES / world) * (
+        np.sin(tilt))
+    width = data["label"].str.len().to_numpy(float) * LABEL_PX * 0.62
+    placed: list[int] = []
+    keep = np.zeros(len(data), dtype=bool)
+    for i in np.argsort(-data["n"].to_numpy(float), kind="stable"):
+        if not data["label"].iloc[i]:
+            continue
+        if all(abs(x[i] - x[j]) > (width[i] + width[j]) / 2 + 4
+               or abs(y[i] - y[j]) > LABEL_PX + 4 for j in placed):
+            placed.append(i)
+            keep[i] = True
+    return keep
+
+
+def _column_frame(countries: pd.DataFrame) -> pd.DataFrame:
+    """The column map's rows: height, colour and the label drawn (empty where none fits)."""
     data = countries.dropna(subset=["lat", "lon"]).copy()
     share = data["estimate"].fillna(0).clip(0, 1)
     top = max(float(share[~data["too_few"]].max() if (~data["too_few"]).any() else 0), 0.01)
@@ -373,6 +400,21 @@ def column_map(countries: pd.DataFrame) -> pdk.Deck:
     ]
     data["label"] = [f"{name} {s:.0%}" if not few else "" for name, s, few in
                      zip(data["name"], share, data["too_few"], strict=True)]
+    data["label"] = data["label"].where(labels_that_fit(data), "")
+    return data
+
+
+def unlabelled_countries(countries: pd.DataFrame) -> list[str]:
+    """Countries with a column but no label on the column map (it would cover another)."""
+    data = _column_frame(countries)
+    return data.loc[~data["too_few"] & (data["label"] == ""), "name"].tolist()
+
+
+def column_map(countries: pd.DataFrame) -> pdk.Deck:
+    """pydeck column map on offline country shapes: height and colour = prevalence, a label
+    with the share above each column (where it fits); grey = too few posts. A narrow field of
+    view keeps the columns upright wherever they stand (less perspective lean at the edges)."""
+    data = _column_frame(countries)
     base = pdk.Layer("PolygonLayer", data=country_outlines(), get_polygon="polygon",
                      get_fill_color=[238, 238, 238], get_line_color=[150, 150, 150],
                      line_width_min_pixels=1, stroked=True, filled=True)
@@ -382,10 +424,10 @@ def column_map(countries: pd.DataFrame) -> pdk.Deck:
         radius=170_000, elevation_scale=1, pickable=True, extruded=True,
     )
     labels = pdk.Layer("TextLayer", data=data[["lon", "lat", "height", "label"]],
-                       get_position=["lon", "lat", "height"], get_text="label", get_size=15,
+                       get_position=["lon", "lat", "height"], get_text="label", get_size=LABEL_PX,
                        get_color=[30, 30, 30], get_text_anchor="'middle'",
                        get_alignment_baseline="'bottom'", billboard=True)
-    view = pdk.ViewState(latitude=20, longitude=10, zoom=0.8, pitch=40)
+    view = pdk.ViewState(latitude=20, longitude=10, zoom=MAP_ZOOM, pitch=MAP_PITCH)
     return pdk.Deck(layers=[base, columns, labels], initial_view_state=view, map_style=None,
                     views=[pdk.View(type="MapView", controller=True, fovy=12)],
                     tooltip={"text": "{hover}"})

@@ -187,6 +187,10 @@ def column_map(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: 
                 f"{charts.estimate_label(countries[~countries['too_few']])}; grey: fewer than "
                 f"{min_n} posts (n = {int(countries['n'].sum()):,}).")
     st.pydeck_chart(charts.column_map(countries), height=520, key="prev_deck")
+    hidden = charts.unlabelled_countries(countries)
+    if hidden:
+        st.caption("Not labelled, where a label would cover a bigger country's (hover the "
+                   f"column, or see the Countries tab): {', '.join(hidden)}.")
 
 
 def no_locations() -> None:

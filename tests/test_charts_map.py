@@ -23,7 +23,7 @@ def test_column_map_layers_and_labels() -> None:
     import pandas as pd
     countries = pd.DataFrame({"lat": [54.0, 39.0], "lon": [-2.0, -98.0], "estimate": [0.31, None],
                               "too_few": [False, True], "hover": ["UK", "US"],
-                              "name": ["United Kingdom", "United States"]})
+                              "name": ["United Kingdom", "United States"], "n": [80, 12]})
     deck = charts.column_map(countries)
     kinds = [layer.type for layer in deck.layers]
     assert kinds == ["PolygonLayer", "ColumnLayer", "TextLayer"]
@@ -50,3 +50,20 @@ def test_prevalence_charts_say_which_estimate_they_show() -> None:
     assert "corrected for the model's errors" in corrected.layout.title.text
     assert list(corrected.data[0].y) == [40.0]
     assert "see the table" in charts.estimate_label(table(["raw", "corrected"]))
+
+
+def test_column_labels_that_would_overlap_are_left_out_biggest_first() -> None:
+    # the sample's crowded corner: three countries side by side in north-west Europe, and
+    # two far apart
+    countries = pd.DataFrame({
+        "name": ["United Kingdom", "Ireland", "Germany", "India", "Australia"],
+        "lat": [54.0, 53.2, 51.2, 22.0, -25.0], "lon": [-2.0, -8.0, 10.4, 79.0, 134.0],
+        "estimate": [0.94, 0.95, 0.97, 0.97, 0.94], "too_few": [False] * 5,
+        "n": [900, 60, 120, 700, 300], "hover": [""] * 5})
+    deck = charts.column_map(countries)
+    labels = {row["label"] for row in deck.layers[2].data} - {""}
+    assert labels == {"United Kingdom 94%", "India 97%", "Australia 94%"}
+    assert charts.unlabelled_countries(countries) == ["Ireland", "Germany"]
+    # alone, Germany's label fits
+    alone = countries[countries["name"].isin(["Germany", "India"])]
+    assert charts.unlabelled_countries(alone) == []
