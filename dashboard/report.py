@@ -327,10 +327,10 @@ def summary_section(scored: pd.DataFrame | None, min_n: int) -> ReportSection:
     paragraphs, tables = [], []
     if scored is not None and bundle is not None:
         rates = cached.bundle_error_rates(bundle)
-        paragraphs += _coded_headline(scored, bundle) or _model_headline(scored, bundle, rates,
-                                                                         min_n)
+        coded = _coded_headline(scored, bundle)
+        paragraphs += coded or _model_headline(scored, bundle, rates, min_n)
         if "country" in scored:
-            top, caption = _top_countries(scored, rates, min_n)
+            top, caption = _top_countries(scored, rates, min_n, from_coded=bool(coded))
             if len(top):
                 tables.append((top, caption))
             else:
@@ -391,9 +391,11 @@ def _model_headline(scored: pd.DataFrame, bundle: object, rates: tuple | None,
     return words
 
 
-def _top_countries(scored: pd.DataFrame, rates: tuple | None, min_n: int
-                   ) -> tuple[pd.DataFrame, str]:
-    """The countries with the highest share of stigmatising posts (enough posts only)."""
+def _top_countries(scored: pd.DataFrame, rates: tuple | None, min_n: int,
+                   from_coded: bool = False) -> tuple[pd.DataFrame, str]:
+    """The countries with the highest share of stigmatising posts (enough posts only), and a
+    caption that says which estimate they are — the model's own correction even when the
+    headline comes from a coded sample (too few coded posts to split by country)."""
     table = cached.prevalence_table(scored, "country", rates, min_n)
     known = table[(table["group"] != "(not known)")]
     enough = known[~known["too_few"]].copy()
@@ -405,9 +407,17 @@ def _top_countries(scored: pd.DataFrame, rates: tuple | None, min_n: int
         "Stigmatising posts (95% CI)": [interval(*_estimate(row)) for _, row in top.iterrows()],
     })
     few = int(known["too_few"].sum())
+    corrected = top.get("trust", pd.Series(dtype=str)).eq("corrected")
+    basis = ("corrected with the model's own error rates, measured on its training posts"
+             if corrected.all() else "as the model flags them, not corrected"
+             if not corrected.any() else "corrected with the model's own error rates where "
+             "that correction is stable, as the model flags them elsewhere")
+    if from_coded:
+        basis += (" — not from the coded sample behind the headline, which has too few posts "
+                  "to split by country; read them as a ranking more than as figures")
     caption = (f"Countries with the highest share of stigmatising posts ({len(top)} of "
                f"{len(enough)} with at least {min_n} posts"
-               + (f"; {few} more have too few posts to rank" if few else "") + ")")
+               + (f"; {few} more have too few posts to rank" if few else "") + f"; {basis})")
     return shown, caption
 
 

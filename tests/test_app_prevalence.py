@@ -197,6 +197,8 @@ def test_a_coded_random_sample_of_the_corpus_gives_the_estimate(tmp_path, monkey
     assert shown and abs(float(shown[1]) / 100 - estimate) < 0.0006
     assert "random sample of 120 posts coded by people (coding project &#x27;Check" in summary
     assert "Caution: This model was trained on the synthetic sample posts" in summary
+    # the top countries cannot come from 120 coded posts: the caption says what they are
+    assert "not from the coded sample behind the headline" in summary
     at.switch_page("pages/prevalence.py").run()
     # the model's own error rates are still one click away, with the similarity check
     at.radio(key="prev_source_1").set_value(

@@ -76,6 +76,10 @@ def test_report_opens_on_a_summary_with_the_headline_countries_and_the_decision(
     assert f"chosen by {WHO} on {date.today().isoformat()}" in summary
     assert "one missed stigmatising post was judged to cost as much as 5" in summary
     assert "Countries with the highest share" in summary
+    # the caption says which estimate the countries are (no coded sample here)
+    assert re.search(r"; (corrected with the model&#x27;s own error rates|as the model flags them)",
+                     summary)
+    assert "not from the coded sample" not in summary
     rows = re.findall(r"<tr><td>(.*?)</td>", summary.split("<tbody>")[1])
     assert 1 <= len(rows) <= report.TOP_COUNTRIES and all("(" in r for r in rows)
     assert f"{len(corpus):,} posts kept" in html
