@@ -114,7 +114,8 @@ def segments(posts: pd.DataFrame, min_n: int) -> None:
     st.caption(f"{found.k} segments (the number with the best silhouette; tried {tried}). Named "
                "by the words that most set each apart. 'Over-represented': the platform or "
                f"country (of {min_n}+ posts) where the segment's share of posts is highest "
-               "relative to its share overall (lift), with its posts there.")
+               "relative to its share overall (lift), with its posts there. "
+               + found.separation())
     if state.presenter():
         st.caption("Presenter mode: example posts are hidden.")
         return

@@ -61,6 +61,20 @@ class Segmentation:
     silhouettes: dict[int, float]
     nearest: dict[int, list[int]] = field(default_factory=dict)
 
+    def separation(self) -> str:
+        """How clearly the chosen segments stand apart, in plain words, by Kaufman and
+        Rousseeuw's rule of thumb for the silhouette (over 0.5 reasonable, 0.26-0.5 weak, up to
+        0.25 no substantial structure) — so a reader does not take loose themes for groups."""
+        value = self.silhouettes[self.k]
+        if value > 0.5:
+            return f"Silhouette {value:.2f}: the segments are clearly separated."
+        if value > 0.25:
+            return (f"Silhouette {value:.2f}: the segments are only weakly separated; many "
+                    "posts sit between two of them.")
+        return (f"Silhouette {value:.2f}: the segments overlap a lot (0.25 or less means no "
+                "clear structure by the usual rule of thumb) — read them as common ways of "
+                "talking, not as distinct groups of posts.")
+
 
 def _clean(texts: Sequence[object]) -> pd.Series:
     """Texts as strings with the retweet marker dropped and personal details masked."""

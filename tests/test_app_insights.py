@@ -99,6 +99,8 @@ def test_segments_table_and_masked_examples(opened: object) -> None:
     assert table["Over-represented: platform"].str.contains(r"×").all()
     assert table["Over-represented: country"].str.contains("United States|United Kingdom").any()
     assert "Flagged stigmatising (95% CI)" not in table  # no model in use
+    assert any(re.search(r"Silhouette \d\.\d\d: the segments (overlap|are)", c)
+               for c in texts(at.caption))  # how far apart they are, in plain words
     shown = [t.value for t in at.text]
     assert len(shown) >= 2 * len(table)
     assert not any(re.search(r"@(?!user\b)\w+", t) for t in shown)

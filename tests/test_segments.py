@@ -94,3 +94,11 @@ def test_a_retweet_joins_its_original_and_seeds_repeat() -> None:
 def test_too_few_posts_are_refused() -> None:
     with pytest.raises(CorpusError, match="at least 20 distinct posts"):
         find_segments(["same post"] * 50 + ["", None])
+
+
+def test_separation_is_said_in_plain_words_by_the_rule_of_thumb(found) -> None:
+    from dataclasses import replace
+    said = {v: replace(found, silhouettes={found.k: v}).separation() for v in (0.1, 0.4, 0.6)}
+    assert said[0.1].startswith("Silhouette 0.10: the segments overlap a lot")
+    assert "weakly separated" in said[0.4] and "clearly separated" in said[0.6]
+    assert found.separation().startswith(f"Silhouette {found.silhouettes[found.k]:.2f}")
