@@ -14,6 +14,7 @@ from stigma_core.privacy import mask_frame
 
 RATER_VIEW = "Code posts (rater)"
 ANALYST_VIEW = "Set up and follow the project (analyst)"
+RATERS_ERROR = "code_raters_error"
 
 
 def project_picker(store: object) -> str | None:
@@ -119,10 +120,10 @@ def setup(store: object, project: str) -> None:
             store.set_schemes(project, ("domain", "theme"))
             state.flash("Raters now choose each post's domain and theme as well.")
             st.rerun()
-    more = st.text_input("Add raters (commas between names)", key="code_more_raters")
-    if st.button("Add raters", key="code_add_raters") and more.strip():
-        store.add_raters(project, more.split(","))
-        st.rerun()
+    st.text_input("Add raters (commas between names)", key="code_more_raters")
+    st.button("Add raters", key="code_add_raters", on_click=add_raters, args=(store, project))
+    if RATERS_ERROR in st.session_state:
+        st.error(st.session_state.pop(RATERS_ERROR))
     guidelines = st.text_area("Guidelines", store.project(project).guidelines, height=200,
                               key=f"code_guidelines_{project}")
     if st.button("Save guidelines", key="code_save_guidelines"):
@@ -132,6 +133,19 @@ def setup(store: object, project: str) -> None:
     unblind(store, project, raters)
     st.caption(f"Codes are saved in {store.safe_url}. Set DATABASE_URL to use "
                "PostgreSQL instead.")
+
+
+def add_raters(store: object, project: str) -> None:
+    """Add the raters typed in the box, say who was added, and empty the box for the next."""
+    names = [n.strip() for n in st.session_state.get("code_more_raters", "").split(",")]
+    try:
+        store.add_raters(project, names)
+    except CodingError as err:  # the names stay in the box, to correct
+        st.session_state[RATERS_ERROR] = str(err)
+        return
+    added = [n for n in names if n]
+    state.flash(f"Added {len(added)} rater{'s' if len(added) > 1 else ''}: {', '.join(added)}.")
+    st.session_state["code_more_raters"] = ""
 
 
 def unblind(store: object, project: str, raters: list[str]) -> None:

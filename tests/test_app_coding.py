@@ -227,3 +227,20 @@ def test_a_rater_chooses_domain_and_theme_with_the_buttons_and_they_are_stored(
                  and "Code" in d.value.columns)
     assert list(table["Code"]) == ["Domain", "Theme"]
     assert any(b.key == "code_download_schemes" for b in at.get("download_button"))
+
+
+def test_adding_raters_confirms_them_and_empties_the_box(coding_db: str) -> None:
+    at = _new_project(open_app("pages/coding.py"))
+    at.radio(key="code_view").set_value("Set up and follow the project (analyst)").run()
+    at.text_input(key="code_more_raters").input(" R3 , R4,").run()
+    at.button(key="code_add_raters").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert CodingStore(coding_db).raters("Pilot") == ["R1", "R2", "R3", "R4"]
+    assert "Added 2 raters: R3, R4." in texts(at.success)
+    assert at.text_input(key="code_more_raters").value == ""  # ready for the next names
+    # a name too long: a plain message, the typed names kept to correct, nobody added
+    at.text_input(key="code_more_raters").input("R5, " + "x" * 120).run()
+    at.button(key="code_add_raters").click().run()
+    assert any("at most 100 characters" in e for e in texts(at.error))
+    assert at.text_input(key="code_more_raters").value.startswith("R5, xxx")
+    assert CodingStore(coding_db).raters("Pilot") == ["R1", "R2", "R3", "R4"]
