@@ -52,9 +52,14 @@ def error_source(scored: pd.DataFrame) -> dict | None:
     samples = cached.coded_samples(scored["text"])
     options = [CARD_SOURCE] + [f"{CODED_PREFIX}{name} ({len(frame)} coded posts)"
                                for name, frame in samples.items()]
-    # keyed by the samples on offer, so a newly coded sample becomes the default choice
-    choice = st.radio("Correct for the model's errors using", options,
-                      index=len(options) - 1, key=f"prev_source_{len(samples)}")
+    if samples:  # keyed by the samples on offer, so a newly coded one becomes the default
+        choice = st.radio("Correct for the model's errors using", options,
+                          index=len(options) - 1, key=f"prev_source_{len(samples)}")
+    else:
+        choice = CARD_SOURCE
+        st.caption(f"Corrected for the model's errors using {CARD_SOURCE[0].lower()}"
+                   f"{CARD_SOURCE[1:]}. A coded random sample of this corpus gives a figure "
+                   "valid for it (Coding page).")
     if choice == CARD_SOURCE:
         similar(scored, bundle)
         return None

@@ -45,6 +45,10 @@ def test_quick_model_scores_the_corpus_with_raw_and_corrected_shares(scored: obj
     assert 0 < raw < 100 and 0 <= corrected <= 100 and raw != corrected
     assert any(c.startswith("With 95% CI: ") and f"n = {len(corpus):,}" in c
                for c in texts(at.caption))
+    # one source of error rates: said in words, not a radio with one choice
+    assert not at.radio
+    assert any(c.startswith("Corrected for the model's errors using the model's own error "
+                            "rates") for c in texts(at.caption))
 
 
 def test_country_table_map_and_grey_countries(scored: object) -> None:
