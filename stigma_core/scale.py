@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from stigma_core.errors import CorpusError, ModelError
+from stigma_core.fastscore import fast_pipeline
 from stigma_core.parallel import executor, worker_count
 from stigma_core.persist import ModelBundle
 
@@ -56,10 +57,10 @@ def _positive_column(bundle: ModelBundle) -> int:
 
 
 def score_chunk(pipeline: Any, texts: list[str], column: int) -> np.ndarray:
-    """Probabilities of the stigmatising class for one chunk of (distinct, non-empty) posts."""
-    return pipeline.predict_proba(pd.DataFrame({"text": np.asarray(texts, dtype=object)}))[
-        :, column
-    ]
+    """Probabilities of the stigmatising class for one chunk of (distinct, non-empty) posts
+    (through ``fastscore.fast_pipeline``: the same numbers, less per-token Python)."""
+    frame = pd.DataFrame({"text": np.asarray(texts, dtype=object)})
+    return fast_pipeline(pipeline).predict_proba(frame)[:, column]
 
 
 _WORKER: dict[str, Any] = {}
