@@ -66,8 +66,9 @@ def test_domain_and_theme_are_stored_and_settled_like_the_stigma_code(coding_url
         assert (row.domain, row.theme) == (_domain(row.rater, i), _theme(row.rater, i))
     primaries = codes[codes["role"] == "primary"].groupby("post_id")["rater"].agg(set)
     final = store.final_labels("study").set_index("post_id")
-    assert list(final.columns[-4:]) == ["domain", "domain_settled_by", "theme",
-                                        "theme_settled_by"]
+    assert list(final.columns[-6:]) == ["domain", "domain_settled_by", "domain_verification",
+                                        "theme", "theme_settled_by", "theme_verification"]
+    assert (final["domain_verification"] == "not sampled").all()  # verify_share 0
     for post_id, raters in primaries.items():
         i = _index(final.loc[post_id, "text"])
         row = final.loc[post_id]
@@ -229,3 +230,29 @@ def test_a_database_made_before_the_schemes_upgrades_in_place(coding_url: str) -
     final = store.final_labels("old")
     assert (final["label"].iloc[0], final["settled_by"].iloc[0]) == (1, "agreement")
     assert agreement.scheme_agreement(store.codes("old"))["n"].tolist() == [1]
+
+
+def test_the_verifiers_domain_and_theme_are_checked_too(coding_url: str) -> None:
+    store = CodingStore(coding_url)
+    store.create_project("checked", verify_share=1.0, seed=1, schemes=["domain", "theme"])
+    store.add_raters("checked", ["R1", "R2"])
+    store.add_posts("checked", POSTS[:6])
+    for rater in ("R1", "R2"):
+        while (item := store.next_item("checked", rater)) is not None:
+            store.save_code("checked", rater, item.assignment_id, 1, domain="self",
+                            theme="awareness")
+    final = store.final_labels("checked")
+    assert (final["domain_verification"] == "waiting for verifier").all()
+    store.add_raters("checked", ["V"])  # the verifier joins once the posts are settled
+    verified = store.queue("checked", "V")
+    assert len(verified) == 6 and {i.role for i in verified} == {"verifier"}
+    answers = [("self", "awareness"), ("community", "awareness"), ("self", "actionable")]
+    for item, (domain, theme) in zip(verified, answers * 2, strict=True):
+        store.save_code("checked", "V", item.assignment_id, 1, domain=domain, theme=theme)
+    final = store.final_labels("checked").set_index("post_id").loc[
+        [i.post_id for i in verified]]
+    assert (final["verification"] == "verified").all()  # the stigma code agreed every time
+    assert list(final["domain_verification"]) == ["verified", "verifier disagreed",
+                                                  "verified"] * 2
+    assert list(final["theme_verification"]) == ["verified", "verified",
+                                                 "verifier disagreed"] * 2

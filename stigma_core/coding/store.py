@@ -554,8 +554,9 @@ class CodingStore:
         ("agreement", "third rater", "undecided", "waiting for ..."), coders, settled_at,
         verification ("verified", "verifier disagreed", "verifier unsure", "waiting for
         verifier", "not sampled", ""), verifier; then, for each extra scheme the project asks
-        for, ``<scheme>`` (the settled class, empty until settled) and ``<scheme>_settled_by``
-        (same words as ``settled_by``).
+        for, ``<scheme>`` (the settled class, empty until settled), ``<scheme>_settled_by``
+        (same words as ``settled_by``) and ``<scheme>_verification`` (the verifier's answer in
+        that scheme, same words as ``verification``; empty until the scheme is settled).
         """
         codes = self.codes(project)
         posts = self.posts(project)
@@ -567,7 +568,8 @@ class CodingStore:
                 for post in posts.itertuples(index=False)]
         columns = ["post_id", "text", "drawn_by", "label", "settled_by", "coders",
                    "settled_at", "verification", "verifier"]
-        columns += [c for s in info.extra_schemes for c in (s, f"{s}_settled_by")]
+        columns += [c for s in info.extra_schemes
+                    for c in (s, f"{s}_settled_by", f"{s}_verification")]
         frame = pd.DataFrame(rows, columns=columns)
         return frame.astype({"label": "Int64"})
 
@@ -791,19 +793,33 @@ def _final_row(info: ProjectInfo, post: object, codes: list) -> dict[str, object
         choice, scheme_how = settle([answers.get(s) for s in PRIMARY_SLOTS],
                                     answers.get(THIRD_SLOT))
         row[scheme], row[f"{scheme}_settled_by"] = choice, scheme_how
+        row[f"{scheme}_verification"] = ""
     if label is None:
         return row
     verifier = by_slot.get(VERIFIER_SLOT)
     if verifier is not None:
         value = int(verifier.value)
-        row["verification"] = ("verified" if value == label else
-                               "verifier unsure" if value == -1 else "verifier disagreed")
+        row["verification"] = _verdict(value, label)
         row["verifier"] = verifier.rater
-    elif picked_for_verification(info.seed, post.post_id, info.verify_share):
-        row["verification"] = "waiting for verifier"
-    else:
-        row["verification"] = "not sampled"
+        for scheme in info.extra_schemes:
+            if row[scheme] is not None:
+                row[f"{scheme}_verification"] = _verdict(
+                    _scheme_value(value, _present(getattr(verifier, scheme))), row[scheme])
+        return row
+    waiting = picked_for_verification(info.seed, post.post_id, info.verify_share)
+    row["verification"] = "waiting for verifier" if waiting else "not sampled"
+    for scheme in info.extra_schemes:
+        if row[scheme] is not None:
+            row[f"{scheme}_verification"] = row["verification"]
     return row
+
+
+def _verdict(verifier: int | str, settled: int | str) -> str:
+    """The verifier's answer against the settled one, in words (-1: the verifier could not
+    tell)."""
+    if verifier == -1:
+        return "verifier unsure"
+    return "verified" if verifier == settled else "verifier disagreed"
 
 
 def _present(value: object) -> str | None:
