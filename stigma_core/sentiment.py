@@ -39,6 +39,7 @@ from xml.etree import ElementTree
 import numba
 import numpy as np
 
+from stigma_core.interning import StringInterner
 from stigma_core.text import factorize_strings
 
 # --- pattern's constants (textblob/_text.py and textblob/en/__init__.py, TextBlob 0.20) --------
@@ -239,6 +240,7 @@ class _Tokens:
 
 
 _TOKENS = _Tokens()
+_RAW_TOKENS = StringInterner(CACHE_LIMIT)
 
 
 def _emoticon_fix(match: re.Match[str]) -> str:
@@ -250,10 +252,9 @@ def _pieces(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """find_tokens' pieces of posts joined by ``DOC_SEPARATOR`` tokens, before the sentence
     rules: the distinct pieces (``flat``), each position's index into them, and each
     position's sentence kind. ``texts`` must not hold the separator."""
-    raw = _paragraphs(f" {DOC_SEPARATOR} ".join(texts)).split()
-    if not raw:
+    codes, uniques = _RAW_TOKENS.factorize_runs(_paragraphs(f" {DOC_SEPARATOR} ".join(texts)))
+    if not uniques:
         return [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
-    codes, uniques = factorize_strings(raw)
     split = _TOKENS.split(uniques)
     counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
     flat = list(chain.from_iterable(split))
@@ -580,6 +581,7 @@ def _sentiment_one_alone(text: str) -> np.ndarray:
 def clear_caches() -> None:
     """Forget every memoised token (benchmarks measure cold runs)."""
     _TOKENS.pieces.clear()
+    _RAW_TOKENS.clear()
     _WORDS.__init__()
 
 

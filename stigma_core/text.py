@@ -27,6 +27,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import Tags
 
 from stigma_core.errors import CorpusError
+from stigma_core.interning import StringInterner
 from stigma_core.privacy import EMAIL_RE, URL_RE
 
 CACHE_SIZE = 500_000
@@ -205,8 +206,7 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
     digit: such posts are done one by one by ``preprocess`` itself.
     """
     joined = html.unescape(f" {_POST_BREAK} ".join(texts)).lower()
-    runs = joined.split()
-    codes, uniques = factorize_strings(runs)
+    codes, uniques = _RUN_NAMES.factorize_runs(joined)
     entries = _RUNS.lookup(uniques)
     piece = np.array([e[0] for e in entries], dtype=object)
     starts = np.fromiter((e[1] for e in entries), dtype=bool, count=len(entries))
@@ -231,6 +231,8 @@ POST_MEMO = 50_000
 """Whole posts remembered by ``preprocess_many`` (scoring millions of distinct posts gains
 nothing from more, training re-reads a few thousand)."""
 RUN_MEMO = 150_000
+_RUN_NAMES = StringInterner(RUN_MEMO)
+"""Numbers the runs of each batch (see ``stigma_core.interning``)."""
 
 
 class _PostMemo:
@@ -280,6 +282,7 @@ def preprocess_many(texts: Iterable[str]) -> list[str]:
 def clear_caches() -> None:
     """Empty every memo of this module (benchmarks measure cold runs)."""
     _POSTS.clear()
+    _RUN_NAMES.clear()
     preprocess.cache_clear()
     _lemma.cache_clear()
 

@@ -1,0 +1,56 @@
+"""The compiled run numbering gives exactly ``factorize_strings(text.split())``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stigma_core.interning import _SPACE_LIMIT, StringInterner, max_space_code_point
+from stigma_core.text import factorize_strings
+
+
+def assert_same(interner: StringInterner, text: str) -> None:
+    codes, uniques = interner.factorize_runs(text)
+    expected_codes, expected_uniques = factorize_strings(text.split())
+    assert uniques == expected_uniques
+    assert np.array_equal(codes, expected_codes)
+
+
+def test_every_whitespace_code_point_is_in_the_table() -> None:
+    assert max_space_code_point() < _SPACE_LIMIT
+
+
+def test_unicode_whitespace_surrogates_and_edges() -> None:
+    spaces = [chr(i) for i in range(_SPACE_LIMIT) if chr(i).isspace()]
+    assert len(spaces) > 20
+    interner = StringInterner()
+    text = "".join(f"w{i}{s}x{s}{s}é\ud800{s}😀ab" for i, s in enumerate(spaces)) + " \x00 end"
+    assert_same(interner, text)
+    assert_same(interner, text)  # all known now
+    for edge in ("", "   ", "a", " a", "a ", "\u3000", "\x1c\x1d\x1e\x1f", "a\u0085b\u2029c"):
+        assert_same(interner, edge)
+
+
+def test_growth_and_forgetting_keep_the_numbers(sample_dir: Path) -> None:
+    texts = pd.read_csv(sample_dir / "corpus.csv")["text"].dropna().astype(str).tolist()
+    interner = StringInterner(limit=300)
+    interner.clear(capacity=4)  # forces many rounds of growth
+    for start in range(0, len(texts), 97):
+        assert_same(interner, " \x00 ".join(texts[start : start + 97]))
+    assert interner.state[0] <= 300 + 97 * 200  # forgot along the way
+    long_run = "x" * 5000
+    assert_same(interner, f"{long_run} a {long_run}y {long_run}")
+
+
+@pytest.mark.real_data
+def test_real_posts(real_corpus_path: Path) -> None:
+    texts = pd.read_csv(real_corpus_path, usecols=["text"])["text"].dropna().astype(str)
+    interner = StringInterner()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        picks = texts.to_numpy()[rng.integers(0, len(texts), 2000)]
+        assert_same(interner, " \x00 ".join(f"{t} ref{i}" for i, t in enumerate(picks)))
+        assert_same(interner, " ".join(picks).lower())
