@@ -50,7 +50,14 @@ def _tokenizer() -> Any:
 
 @lru_cache(maxsize=100_000)
 def _lemma(token: str) -> str:
-    """simplemma's English lemma, lower-cased (it capitalises some, e.g. "I", "John")."""
+    """simplemma's English lemma, lower-cased (it capitalises some, e.g. "I", "John").
+
+    A token of ASCII digits is its own lemma: simplemma (2.0) returns any numeric token as it
+    stands, after an NFC normalisation that leaves ASCII alone (tested); skipping the call
+    saves its cost for every new number (years, counts, ids).
+    """
+    if token.isdigit() and token.isascii():
+        return token
     return simplemma.lemmatize(token, lang="en").lower()
 
 

@@ -189,3 +189,14 @@ def test_ascii_run_tokens_equal_tweettokenizer() -> None:
 def test_batched_preprocessing_equals_on_any_text(texts: list[str]) -> None:
     clear_caches()
     assert preprocess_many(texts) == [preprocess(t) for t in texts]
+
+
+def test_digit_lemma_shortcut_equals_simplemma() -> None:
+    import simplemma
+
+    rng = np.random.default_rng(3)
+    tokens = ["0", "7", "2024", "0020000", "1" * 30, "٣", "١٢٣", "²", "½", "3rd", "12a"]
+    tokens += ["".join(map(str, rng.integers(0, 10, rng.integers(1, 15)))) for _ in range(500)]
+    text_module._lemma.cache_clear()
+    assert [text_module._lemma(t) for t in tokens] == [
+        simplemma.lemmatize(t, lang="en").lower() for t in tokens]
