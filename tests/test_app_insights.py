@@ -280,5 +280,6 @@ def test_taggers_trained_on_a_coding_projects_settled_domain_and_theme_codes(
              for x, t in zip(bars.x, bars.customdata, strict=True)}
     names = {insights.CLASS_NAMES[c].split(" (")[0]: c for c in insights.DOMAINS}
     assert {names[k]: v for k, v in shown.items() if v} == expected.to_dict()
+    open_tab(at, TAB, "Word lists and coding")
     at.radio(key=state.INSIGHT_SOURCE).set_value("lexicon").run()
     assert any(c.startswith("Tags from the word lists") for c in texts(at.caption))
