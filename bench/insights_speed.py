@@ -34,6 +34,7 @@ import pandas as pd
 from common import REPO, RESULTS, machine, peak_rss_mib, utc_now, write_json
 
 from stigma_core import insights
+from stigma_core.insights import tagger
 
 N_POSTS = 1_000_000
 N_POOL = 500_000
@@ -112,11 +113,11 @@ def two_processes(texts: list[str]) -> float:
 def previous_tag_frame(texts: list[str]) -> list[tuple[str, str]]:
     """Both kinds per distinct text with the plain trie matcher ``tag_frame`` used before the
     fast path (same tokenisation and distinct-text handling, minus pandas)."""
-    matchers = [insights._matcher(kind, None) for kind in ("domain", "theme")]
+    matchers = [tagger._matcher(kind, None) for kind in ("domain", "theme")]
     out = []
     for text in texts:
         tokens = insights.tokenize(text)
-        out.append(tuple(insights._decide(insights._token_scores(tokens, m), m)
+        out.append(tuple(tagger._decide(tagger._token_scores(tokens, m), m)
                          for m in matchers))
     return out
 

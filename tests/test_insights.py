@@ -14,6 +14,7 @@ from sklearn.metrics import f1_score
 
 from stigma_core import insights
 from stigma_core.errors import CorpusError, ModelError
+from stigma_core.insights import tagger, trained
 from stigma_core.metrics import wilson_interval
 
 REPO = Path(__file__).resolve().parents[1]
@@ -222,7 +223,7 @@ def test_training_needs_two_classes_with_two_posts_each() -> None:
 def test_f1_bootstrap_matches_scikit_learn_on_the_full_sample() -> None:
     truth = np.array(["a", "a", "b", "b", "c", "c", "a"])
     predicted = np.array(["a", "b", "b", "b", "c", "a", "a"])
-    boot = insights._bootstrap_f1(truth, predicted, ["a", "b", "c"], 500, 0)
+    boot = trained._bootstrap_f1(truth, predicted, ["a", "b", "c"], 500, 0)
     exact = f1_score(truth, predicted, labels=["a", "b", "c"], average=None)
     assert boot.shape == (500, 4)
     assert np.allclose(np.median(boot[:, :3], axis=0), exact, atol=0.2)
@@ -391,8 +392,8 @@ def test_lexicon_macro_f1_on_the_sample_corpus_template_labels(sample_corpus_tru
 
 def _reference_tag(text: object, kind: str, lexicon: dict | None = None) -> str:
     """The matcher as first written (every match collected as a tuple, then summed), kept here
-    verbatim as the yardstick for ``insights._fast_tag``."""
-    matcher = insights._matcher(kind, lexicon)
+    verbatim as the yardstick for ``tagger._fast_tag``."""
+    matcher = tagger._matcher(kind, lexicon)
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return matcher.fallback
     tokens = insights.tokenize(str(text))
@@ -413,14 +414,14 @@ def _reference_tag(text: object, kind: str, lexicon: dict | None = None) -> str:
         if longest is None:
             i += 1
             continue
-        negated = matcher.negation and insights._negated(tokens, i)
+        negated = matcher.negation and tagger._negated(tokens, i)
         found.extend((entry, negated) for entry in longest)
         i = end
     scores = [0.0] * len(matcher.labels)
     for entry, negated in found:
         if not negated:
             scores[entry.label] += entry.weight
-    return insights._decide(scores, matcher)
+    return tagger._decide(scores, matcher)
 
 
 EDGE_POSTS = [
@@ -457,5 +458,5 @@ def test_fast_tagging_rounds_like_the_plain_matcher_when_weights_are_not_exact()
     assert expected[:2] == ["community", "community"]
     assert insights.tag_domains(texts, lexicon).tolist() == expected
     assert insights.tag_frame(texts, lexicon={"domain": lexicon})["domain"].tolist() == expected
-    assert not insights._matcher("domain", lexicon).dyadic
-    assert insights._matcher("domain", None).dyadic  # the seed lexicon takes the exact path
+    assert not tagger._matcher("domain", lexicon).dyadic
+    assert tagger._matcher("domain", None).dyadic  # the seed lexicon takes the exact path

@@ -82,10 +82,6 @@ from stigma_core.insights.tagger import (
     tag_themes,
     tokenize,
 )
-from stigma_core.insights.tagger import _decide as _decide
-from stigma_core.insights.tagger import _matcher as _matcher
-from stigma_core.insights.tagger import _negated as _negated
-from stigma_core.insights.tagger import _token_scores as _token_scores
 from stigma_core.insights.trained import (
     TaggerReport,
     normalise_tags,
@@ -93,11 +89,7 @@ from stigma_core.insights.trained import (
     tag_with,
     train_tagger,
 )
-from stigma_core.insights.trained import _bootstrap_f1 as _bootstrap_f1
 
-# The ``as`` imports above keep ``insights._decide``, ``_matcher``, ``_negated``,
-# ``_token_scores`` and ``_bootstrap_f1`` reachable for tests/test_insights.py and
-# bench/insights_speed.py (the fast matcher's yardstick); they are not public API.
 __all__ = [
     "ALL",
     "CLASSES",
