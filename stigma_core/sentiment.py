@@ -175,7 +175,9 @@ def _paragraphs(text: str) -> str:
     """find_tokens' whitespace steps that need the whole text: a paragraph break (two or more
     line breaks, CRLF counted as one) becomes an end-of-sentence mark. Works on one post or
     many joined."""
-    return LINEBREAK.sub(f" {EOS} ", text.replace("\r\n", "\n"))
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    return LINEBREAK.sub(f" {EOS} ", text) if "\n\n" in text else text
 
 
 def split_word(word: str) -> tuple[str, ...]:
@@ -230,12 +232,11 @@ class _Tokens:
         if len(self.pieces) > CACHE_LIMIT:
             self.pieces.clear()
         memo = self.pieces
-        out = []
-        for raw in uniques:
-            pieces = memo.get(raw)
-            if pieces is None:
-                pieces = memo[raw] = split_word(raw)
-            out.append(pieces)
+        out = list(map(memo.get, uniques))
+        if None in out:
+            for i, raw in enumerate(uniques):
+                if out[i] is None:
+                    out[i] = memo[raw] = split_word(raw)
         return out
 
 
@@ -250,11 +251,12 @@ def _emoticon_fix(match: re.Match[str]) -> str:
 
 def _pieces(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """find_tokens' pieces of posts joined by ``DOC_SEPARATOR`` tokens, before the sentence
-    rules: the distinct pieces (``flat``), each position's index into them, and each
-    position's sentence kind. ``texts`` must not hold the separator."""
+    rules: the distinct pieces (``flat``), each position's index into them, and per piece of
+    ``flat`` its row of ``_PieceInfo.COLUMNS`` (sentence kind, emoticon character classes,
+    word id). ``texts`` must not hold the separator."""
     codes, uniques = _RAW_TOKENS.factorize_runs(_paragraphs(f" {DOC_SEPARATOR} ".join(texts)))
     if not uniques:
-        return [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
+        return [], np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.int64)
     split = _TOKENS.split(uniques)
     counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
     flat = list(chain.from_iterable(split))
@@ -263,19 +265,17 @@ def _pieces(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     total = int(per_token.sum())
     out_start = np.cumsum(per_token) - per_token
     index = np.arange(total) - np.repeat(out_start - starts[codes], per_token)
-    kind_of = {DOC_SEPARATOR: DOC_BREAK, **_KINDS}
-    flat_kinds = np.fromiter((kind_of.get(p, PLAIN) for p in flat), dtype=np.int8,
-                             count=len(flat))
-    return flat, index, flat_kinds[index]
+    return flat, index, _PIECES.info(flat)
 
 
 def _token_stream(texts: list[str]) -> list[str]:
     """The lower-cased tokens pattern assesses, for posts joined by ``DOC_SEPARATOR`` tokens
     (one separator token between consecutive posts), with the sarcasm and emoticon rules
     applied to each sentence as find_tokens does. ``texts`` must not hold the separator."""
-    flat, index, kinds = _pieces(texts)
+    flat, index, info = _pieces(texts)
     if not flat:
         return []
+    kinds = info[index, 0]
     pieces = np.asarray(flat, dtype=object)[index]
     ends = _sentence_ends(kinds)
     keep = kinds != END_MARK
@@ -365,10 +365,12 @@ class _Words:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.size = 0
+        self.generation = getattr(self, "generation", 0) + 1
+        self.scores: np.ndarray | None = None
         self._grow(4096)
 
     def _grow(self, capacity: int) -> None:
-        old = getattr(self, "scores", None)
+        old = self.scores
         scores = np.zeros((capacity, 4))
         flags = np.zeros((capacity, len(self.FLAGS)), dtype=np.bool_)
         if old is not None:
@@ -398,6 +400,45 @@ class _Words:
 
 
 _WORDS = _Words()
+
+
+class _PieceInfo:
+    """Per distinct piece met so far: its sentence kind, the ``_CHARS`` class of its first
+    and last character (``len(_CHARS)`` for any other) and the ``_WORDS`` id of its
+    lower-cased form; forgotten whenever ``_WORDS`` starts afresh (its ids change)."""
+
+    COLUMNS = ("kind", "first", "last", "word")
+
+    def __init__(self) -> None:
+        self.table: dict[str, tuple[int, int, int, int]] = {}
+        self.generation = -1
+
+    def info(self, flat: list[str]) -> np.ndarray:
+        """The rows of ``flat``'s pieces, shape (len(flat), 4), int64."""
+        if _WORDS.size > CACHE_LIMIT:  # start afresh here, not inside ids() below
+            _WORDS.__init__()
+        if self.generation != _WORDS.generation or len(self.table) > CACHE_LIMIT:
+            self.table.clear()
+            self.generation = _WORDS.generation
+        table = self.table
+        rows = list(map(table.get, flat))
+        if None in rows:
+            new = list(dict.fromkeys(p for p, row in zip(flat, rows, strict=True)
+                                     if row is None))
+            ids = _WORDS.ids([p.lower() for p in new]).tolist()
+            if _WORDS.generation != self.generation:  # pragma: no cover - ids() reset
+                raise AssertionError("word table reset while adding pieces")
+            other = len(_CHARS)
+            kind_of = {DOC_SEPARATOR: DOC_BREAK, **_KINDS}
+            chars = _CHARS
+            table.update(
+                (p, (kind_of.get(p, PLAIN), chars.get(p[0], other), chars.get(p[-1], other), i))
+                for p, i in zip(new, ids, strict=True))
+            rows = list(map(table.__getitem__, flat))
+        return np.array(rows, dtype=np.int64).reshape(len(flat), 4)
+
+
+_PIECES = _PieceInfo()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -516,26 +557,17 @@ def _sentiment_batch(texts: list[str]) -> np.ndarray:
     pieces, lower-cased, are the tokens, looked up directly. The others go through
     ``_sentiment_regex``.
     """
-    flat, index, kinds = _pieces(texts)
+    flat, index, info = _pieces(texts)
     if not flat:
         return np.zeros((len(texts), 2))
+    kinds = info[index, 0]
     keep = kinds != END_MARK
     index, kinds = index[keep], kinds[keep]
-    other = len(_CHARS)
-    last = np.fromiter((_CHARS.get(p[-1], other) for p in flat), dtype=np.int64,
-                       count=len(flat))
-    first = np.fromiter((_CHARS.get(p[0], other) for p in flat), dtype=np.int64,
-                        count=len(flat))
+    first, last, flat_ids = info[:, 1], info[:, 2], info[:, 3]
     breaks = kinds == DOC_BREAK
     post = np.cumsum(breaks)
     joinable = _PAIRS[last[index[:-1]], first[index[1:]]]
     redo = np.unique(post[:-1][joinable])
-    lowered = [p.lower() for p in flat]
-    words = list(dict.fromkeys(lowered))
-    word_ids = _WORDS.ids(words)
-    position = {w: i for i, w in enumerate(words)}
-    flat_ids = word_ids[np.fromiter((position[w] for w in lowered), dtype=np.int64,
-                                    count=len(lowered))]
     at = np.flatnonzero(breaks)
     if at.size != len(texts) - 1:
         raise AssertionError("post separator lost while tokenising")  # never expected
@@ -583,6 +615,7 @@ def clear_caches() -> None:
     _TOKENS.pieces.clear()
     _RAW_TOKENS.clear()
     _WORDS.__init__()
+    _PIECES.table.clear()
 
 
 def sentiment(text: str) -> tuple[float, float]:

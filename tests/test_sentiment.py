@@ -144,3 +144,19 @@ def test_cold_and_warm_memos_agree() -> None:
     warm = sentiment_many(EDGE_CASES)
     fast.clear_caches()
     assert np.array_equal(sentiment_many(EDGE_CASES), warm)
+
+
+def test_memos_starting_afresh_mid_stream_give_textblobs_numbers(
+    sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = pd.read_csv(sample_dir / "corpus.csv", usecols=["text"])["text"].dropna()
+    texts = list(dict.fromkeys(texts.astype(str)))[:1500] + EDGE_CASES
+    want = _reference(texts)
+    fast.clear_caches()
+    monkeypatch.setattr(fast, "CACHE_LIMIT", 60)  # every memo and table overflows often
+    monkeypatch.setattr(fast._RAW_TOKENS, "limit", 60)
+    generation = fast._WORDS.generation
+    got = sentiment_many(texts, batch=37)
+    assert fast._WORDS.generation > generation + 5
+    assert np.abs(got - want).max() <= 1e-12
+    fast.clear_caches()
