@@ -53,14 +53,20 @@ def executor(workers: int) -> Any:
 
 
 def _warm(_: int = 0) -> int:
-    """Worker task: import what scoring and training need, so the first real task does not
-    pay for it; a short pause lets every worker take one."""
+    """Worker task: import what scoring and training need and load their compiled code, so
+    the first real task does not pay for it; a short pause lets every worker take one."""
     import time
 
-    import stigma_core.features  # noqa: F401 - the import is the point
-    import stigma_core.search  # noqa: F401
-    import stigma_core.text  # noqa: F401
+    import stigma_core.search  # noqa: F401 - the import is the point
+    from stigma_core.features import character_counts
+    from stigma_core.sentiment import sentiment_many
+    from stigma_core.text import preprocess_many
 
+    # one tiny call each: loads the compiled (numba) code and parses the sentiment lexicon,
+    # about half a second per process that the first real chunk would otherwise pay
+    sentiment_many(["warm up :)"])
+    character_counts(["warm up #now"])
+    preprocess_many(["warm up"])
     time.sleep(0.2)
     return os.getpid()
 
