@@ -98,10 +98,13 @@ def restore() -> None:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temporary file, so a reload never reads half a model."""
-    partial = path.with_suffix(path.suffix + ".part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    """Write through a temporary file of this write's own, so a reload never reads half a
+    model and two runs of one session writing at once never rename each other's file away
+    (a shared ``.part`` name gave a FileNotFoundError when a user clicked on quickly)."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".",
+                                     suffix=".part", delete=False) as partial:
+        partial.write(data)
+    os.replace(partial.name, path)
 
 
 def _forget_old_files() -> None:

@@ -222,3 +222,32 @@ def test_presenter_mode_is_read_from_the_url_before_the_toggle_is_drawn(query, e
     at.run()
     assert not at.exception
     assert texts(at.markdown) == [f"presenter={expected}"]
+
+
+def test_two_runs_saving_one_tabs_model_at_once_never_fail(tmp_path) -> None:
+    """Two reruns of one session (a quick second click) write the same tab's model file at
+    once: each through its own temporary file, so neither renames the other's away (a shared
+    '.part' name gave a FileNotFoundError box), and the file is always one whole write."""
+    import threading
+
+    from dashboard import resume
+
+    target = tmp_path / "tab.skops"
+    payloads = [bytes([i]) * 200_000 for i in range(2)]
+    errors: list[BaseException] = []
+
+    def write(data: bytes) -> None:
+        try:
+            for _ in range(100):
+                resume._write_atomically(target, data)
+        except BaseException as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert target.read_bytes() in payloads
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
