@@ -35,7 +35,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import cached, charts, slides, state
-from stigma_core import shift
+from stigma_core import prevalence, shift
 from stigma_core.errors import CorpusError
 from stigma_core.export import PNG_SIGNATURE, ReportSection
 from stigma_core.features import significant_features
@@ -566,7 +566,7 @@ def prevalence_section(scored: pd.DataFrame, min_n: int) -> ReportSection:
                 note += f"; the {MAX_ROWS} largest of {len(table)}"
             tables.append(prevalence_table_item(table.head(MAX_ROWS), column.capitalize(),
                                                 note))
-    if "is_retweet" in scored:
+    if prevalence.has_retweets(scored):
         tables.append(prevalence_table_item(cached.retweet_table(scored, rates, min_n), "Posts",
                                             "With and without retweets"))
     images = []

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import cached, charts, scoring, slides, state
 from dashboard.coding import start_coding
 from dashboard.tabs import lazy_tabs
-from stigma_core import geo, shift
+from stigma_core import geo, prevalence, shift
 from stigma_core.errors import CorpusError, ModelError
 
 QUICK_FAMILY = "logistic_regression"
@@ -156,14 +156,20 @@ def overview(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bo
             st.caption("The charts below therefore show each share as the model flags it, "
                        "not corrected; their titles say so.")
         st.caption(row["note"])
-    if "is_retweet" in scored:
+    if prevalence.has_retweets(scored):
         retweets = cached.retweet_table(scored, rates, min_n, distinct)
         slides.chart(charts.share_bars(retweets, "With and without retweets", "Posts",
                                        n=int(row["n"])), key="prev_retweets")
+    else:
+        st.caption("No retweets among these posts (none marked as such, none starting with "
+                   "'RT @'), so there is no with-and-without-retweets comparison.")
     if "platform" in scored:
         platforms = cached.prevalence_table(scored, "platform", rates, min_n, distinct)
         slides.chart(charts.share_bars(platforms, "By platform", "Platform"),
                      key="prev_platforms")
+    else:
+        st.caption("No platform column, so no comparison by platform: map one on the Data "
+                   "page to see it.")
 
 
 def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,

@@ -204,6 +204,12 @@ def prevalence_table(
     return table
 
 
+def has_retweets(df: pd.DataFrame) -> bool:
+    """Whether any post is a retweet: without one, a with-and-without comparison says
+    nothing (two identical bars)."""
+    return "is_retweet" in df and bool(_retweet_mask(df).any())
+
+
 def retweet_comparison(
     df: pd.DataFrame,
     *,

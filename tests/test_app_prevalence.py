@@ -210,3 +210,21 @@ def test_a_coded_random_sample_of_the_corpus_gives_the_estimate(tmp_path, monkey
     assert metric(at, "Corrected for its errors")
     assert any(c.startswith("Is this corpus like the model's training data?")
                for c in texts(at.caption))
+
+
+def test_no_retweets_and_no_platform_say_so_instead_of_empty_comparisons() -> None:
+    """An analyst's file with neither retweets nor a platform column (found by the user
+    walk: two identical 'with and without retweets' bars, the platform chart gone without a
+    word)."""
+    at = open_app("pages/prevalence.py")
+    corpus = at.session_state[state.CORPUS]
+    own = corpus[~corpus["is_retweet"].astype(bool)].drop(columns=["platform"])
+    at.session_state[state.CORPUS] = own.reset_index(drop=True)
+    at.button(key="prev_quick").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    titles = [f.layout.title.text for f in figures(at)]
+    assert not any(t.startswith(("With and without retweets", "By platform")) for t in titles)
+    captions = texts(at.caption)
+    assert any(c.startswith("No retweets among these posts") for c in captions)
+    assert any(c.startswith("No platform column, so no comparison by platform") for c in captions)
+    assert metric(at, "Posts scored") == f"{len(own):,}"
