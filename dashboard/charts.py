@@ -648,6 +648,9 @@ def mix_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
     return out
 
 
+FLAGGED_RAW = "Flagged stigmatising (raw: as the model flags them, not corrected)"
+
+
 def comparison_table(table: pd.DataFrame, by_label: str) -> pd.DataFrame:
     """``insights.compare_groups``'s long table with the groups side by side: one column per
     group, one row per measure (posts, flagged stigmatising when scored, each domain and
@@ -655,7 +658,7 @@ def comparison_table(table: pd.DataFrame, by_label: str) -> pd.DataFrame:
     groups = list(pd.unique(table["group"]))
     first = table.drop_duplicates("group").set_index("group")
     rows = [{by_label: "Posts (n)", **{g: f"{int(first.loc[g, 'n']):,}" for g in groups}}]
-    names = {"stigma": "Flagged stigmatising", "domain": "Domain", "theme": "Theme"}
+    names = {"stigma": FLAGGED_RAW, "domain": "Domain", "theme": "Theme"}
     for column in pd.unique(table["column"]):
         part = table[table["column"] == column]
         for tag in pd.unique(part["tag"]):

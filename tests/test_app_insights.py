@@ -8,7 +8,7 @@ import re
 import pytest
 from app_support import figures, open_app, open_tab, texts
 
-from dashboard import state
+from dashboard import charts, state
 from stigma_core import insights
 
 TAB = "ins_tab"
@@ -202,7 +202,7 @@ def test_with_a_model_each_kind_gets_its_stigma_share() -> None:
     assert any(t.startswith("Flagged stigmatising by domain (n = ") for t in titles)
     open_tab(at, TAB, "Platforms")
     platforms = table_with(at, "Share of posts (95% CI)").set_index("Share of posts (95% CI)")
-    assert platforms.loc["Flagged stigmatising"].map(lambda v: bool(CI.match(v))).all()
+    assert platforms.loc[charts.FLAGGED_RAW].map(lambda v: bool(CI.match(v))).all()
     assert any("share of posts flagged stigmatising" in m and "across platforms" in m
                for m in texts(at.markdown))
     segments = table_with(open_tab(at, TAB, "Segments"), "Also distinctive")

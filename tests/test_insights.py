@@ -262,6 +262,17 @@ def test_stigma_within_each_domain() -> None:
         insights.stigma_by_tag(_posts().drop(columns="stigma_predicted"), "domain")
 
 
+def test_a_significant_but_negligible_difference_is_said_to_be_slight() -> None:
+    # 20,000 posts a platform, 50% vs 53% self: p far below 0.05, Cramér's V about 0.03
+    posts = pd.DataFrame({"platform": ["a"] * 20_000 + ["b"] * 20_000,
+                          "domain": ["self"] * 10_000 + ["community"] * 10_000
+                          + ["self"] * 10_600 + ["community"] * 9_400})
+    test = insights.mix_test(posts, "domain", "platform")
+    assert test.p < 0.001 and test.cramers_v < 0.1
+    assert test.words.startswith("The domain mix differs, but only slightly, across platforms")
+    assert test.words.rstrip(").").endswith("a negligible difference")
+
+
 def test_mix_test_says_differs_or_not_in_plain_words() -> None:
     posts = _posts()
     test = insights.mix_test(posts, "domain", "platform", min_n=10)

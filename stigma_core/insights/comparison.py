@@ -77,10 +77,12 @@ def mix_test(frame: pd.DataFrame, column: str, by: str, *, min_n: int = DEFAULT_
     chi2, p, dof, expected = chi2_contingency(table.to_numpy())
     v = float(association(table.to_numpy(), method="cramer"))
     sparse = bool((expected < 5).mean() > 0.2)
-    verdict = "differs" if p < 0.05 else "does not clearly differ"
+    size = effect_words(v)
+    verdict = ("does not clearly differ" if p >= 0.05 else
+               "differs, but only slightly," if size == "negligible" else "differs")
     words = (f"The {what} {verdict} across {across} ({len(table)} groups, n = {n:,}; "
              f"chi-square = {chi2:.1f}, df = {dof}, {_p_text(p)}, Cramér's V = {v:.2f}, "
-             f"a {effect_words(v)} difference).")
+             f"a {size} difference).")
     if sparse:
         words += " Many cells hold few posts, so read the p-value with caution."
     return MixTest(column, by, float(chi2), int(dof), float(p), v, n,
