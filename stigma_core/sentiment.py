@@ -394,9 +394,29 @@ class _Words:
             ids[new] = rows
             self.index.update(zip(words, rows.tolist(), strict=True))
             self.size += len(words)
-            self.scores[rows] = [_word_scores(lex.get(w), w) for w in words]
-            self.flags[rows] = [_word_flags(lex.get(w), w) for w in words]
+            self.scores[rows], self.flags[rows] = _new_word_rows(words, lex)
         return ids
+
+
+def _new_word_rows(words: list[str], lex: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``_word_scores`` and ``_word_flags`` rows of ``words``. Most new words are plain
+    (alphanumeric, not in the lexicon, not a negation): their rows follow from their length
+    and ending alone, filled for all at once; the others go through the two functions."""
+    n = len(words)
+    scores = np.zeros((n, 4))
+    scores[:, 2] = 1.0
+    scores[:, 3] = np.nan
+    flags = np.zeros((n, len(_Words.FLAGS)), dtype=np.bool_)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
+    flags[:, 3] = lengths > 1  # an alphanumeric word has no "'" to strip
+    flags[:, 4] = lengths > 2
+    flags[:, 5] = np.fromiter((w.endswith("ly") for w in words), dtype=np.bool_, count=n)
+    for i, w in enumerate(words):
+        if w in lex or w in NEGATIONS or not w.isalnum():
+            entry = lex.get(w)
+            scores[i] = _word_scores(entry, w)
+            flags[i] = _word_flags(entry, w)
+    return scores, flags
 
 
 _WORDS = _Words()

@@ -160,3 +160,16 @@ def test_memos_starting_afresh_mid_stream_give_textblobs_numbers(
     assert fast._WORDS.generation > generation + 5
     assert np.abs(got - want).max() <= 1e-12
     fast.clear_caches()
+
+
+def test_new_word_rows_equal_the_per_word_functions() -> None:
+    lex = fast.lexicon()
+    words = [w.lower() for w in EDGE_CASES for w in w.split()] + list(lex)[:3000] + [
+        "ref0001234", "x", "ly", "oddly", "n't", "not", "never", "no", "!", "(!)", "'", "''a",
+        ":)", ":-(", "xd", "<3", "8)", "é", "ǅungla", "²", "terribly", "a'", "'ly", "ly'"]
+    words = list(dict.fromkeys(words))
+    scores, flags = fast._new_word_rows(words, lex)
+    want_scores = np.array([fast._word_scores(lex.get(w), w) for w in words])
+    want_flags = np.array([fast._word_flags(lex.get(w), w) for w in words])
+    assert np.array_equal(scores, want_scores, equal_nan=True)
+    assert np.array_equal(flags, want_flags)
