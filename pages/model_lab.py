@@ -145,6 +145,10 @@ def decision(run: TrainingRun) -> None:
     st.markdown("\n".join(f"- **{sentence}**" for sentence in chosen.sentences))
     for warning in chosen.warnings:
         st.warning(warning)
+    jump = decision_lib.jump_note(result.y_train, result.oof_proba, run.y_test,
+                                  result.test_proba, ratio)
+    if jump:
+        st.info(jump)
     st.caption(f"Measured on {positives + negatives:,} held-out test posts the model never "
                f"trained on. The line between 'flag' and 'leave' is set on the training posts' "
                f"cross-validated scores, so nothing is refitted (technical: threshold "

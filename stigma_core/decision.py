@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from stigma_core.metrics import confusion_counts
+from stigma_core.metrics import OperatingPoints, confusion_counts
 
 MOST = 0.5
 """Flagging more than this share of the other (non-stigmatising) posts earns a warning."""
@@ -126,3 +126,38 @@ def differs_from_table(chosen: float, table_threshold: float) -> str:
             f"threshold your cost ratio picks ({chosen:.3f}), while the table uses the one "
             f"that finds 90% of stigmatising posts in cross-validation ({table_threshold:.3f}). "
             "Same model, same test posts, a different line between 'flag' and 'leave'.")
+
+
+JUMP = 0.25
+"""A step of the cost-ratio slider that changes the share of other posts flagged by more than
+this is a jump worth explaining."""
+ALIKE = 0.10
+"""Neighbouring ratios whose shares of other posts flagged differ by at most this are a small
+step, not a jump."""
+
+
+def jump_note(y_train: Sequence[int], oof_proba: Sequence[float], y_test: Sequence[int],
+              test_proba: Sequence[float], ratio: int, ratios: range = range(1, 51)) -> str:
+    """Say so when the slider sits on a wide plateau right after a jump ("" otherwise).
+
+    A model whose scores bunch near 0 and 1 (naive Bayes) has few thresholds worth choosing:
+    one step of the ratio can go from flagging a third of the other posts to nearly all of
+    them, and every ratio after it gives about the same choice. An advisory group moving the
+    slider should read why little changes, not wonder whether it works. Shares are of the
+    held-out test posts, as the panel shows them.
+    """
+    points = OperatingPoints.from_scores(y_train, oof_proba)
+    share = {r: describe(y_test, test_proba, points.for_cost(r)).flagged_other for r in ratios}
+    low = high = ratio  # the run of ratios around this one that moves in small steps only
+    while low - 1 in share and abs(share[low - 1] - share[low]) <= ALIKE:
+        low -= 1
+    while high + 1 in share and abs(share[high + 1] - share[high]) <= ALIKE:
+        high += 1
+    if low - 1 not in share or high - low < 2 or not abs(share[low] - share[low - 1]) > JUMP:
+        return ""
+    end = " (the end of the slider)" if high == ratios[-1] else ""
+    return (f"Every ratio from {low} to {high}{end} gives about this same choice, and one step "
+            f"lower ({low - 1}) the model wrongly flags {share[low - 1]:.0%} of the other posts "
+            f"where {low} already flags {share[low]:.0%}: no setting in between is the best at "
+            "any cost ratio, so the slider jumps over them. Models with more spread-out "
+            "scores, such as logistic regression, usually give finer steps.")

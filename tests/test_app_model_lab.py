@@ -145,6 +145,9 @@ def test_a_kept_model_that_flags_nearly_everything_is_called_out_on_every_page()
     at = train_fast(open_app())
     at.selectbox(key="lab_family").set_value("naive_bayes").run()
     at.slider(key=state.COST_RATIO).set_value(50).run()
+    # naive Bayes' scores bunch at 0 and 1: the slider jumps, and the page says why
+    jump = next(i for i in texts(at.info) if i.startswith("Every ratio from "))
+    assert "to 50 (the end of the slider) gives about this same choice" in jump
     use_model(at)
     at.switch_page("pages/prevalence.py").run()
     assert "flags 9" in sidebar_text(at) or "flags 100%" in sidebar_text(at)

@@ -60,3 +60,25 @@ def test_table_difference_is_explained_only_when_thresholds_differ() -> None:
 ])
 def test_shares_of_flagged_posts_read_right(share: float, start: str) -> None:
     assert decision.of_flagged(share) == start
+
+
+def test_a_wide_plateau_after_a_jump_is_explained() -> None:
+    # scores bunched at 0 and 1, as naive Bayes gives them: 30 positives scored 0.9, 70
+    # negatives 0.1 and 30 more negatives at 0.001; 20 positives sit at 0.001 too
+    y = np.r_[np.ones(30), np.zeros(70), np.zeros(30), np.ones(20)].astype(int)
+    p = np.r_[np.full(30, 0.9), np.full(70, 0.1), np.full(30, 0.001), np.full(20, 0.001)]
+    points = [decision.describe(y, p, t).flagged_other for t in (0.9, 0.1, 0.001)]
+    assert points == [0.0, 0.7, 1.0]
+    # ratio 1: flag only the 0.9s; from ratio 3 on every ratio flags everything
+    assert decision.jump_note(y, p, y, p, 1) == ""
+    note = decision.jump_note(y, p, y, p, 10)
+    assert note.startswith("Every ratio from ")
+    low = int(note.split("Every ratio from ")[1].split()[0])
+    assert "to 50 (the end of the slider) gives about this same choice" in note
+    assert f"one step lower ({low - 1}) the model wrongly flags 0%" in note
+    assert f"where {low} already flags 100%" in note
+    # a model with spread-out scores on enough posts moves step by step: nothing to explain
+    rng = np.random.default_rng(0)
+    many = rng.integers(0, 2, 3_000)
+    smooth = np.clip(0.3 * many + rng.normal(0.35, 0.15, many.size), 0, 1)
+    assert all(decision.jump_note(many, smooth, many, smooth, r) == "" for r in range(1, 51))
