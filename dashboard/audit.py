@@ -226,7 +226,8 @@ def fairness_figure(result: object) -> go.Figure:
         insidetextanchor="start"))
     overall = result.overall.get("fn_rate", np.nan)
     if not np.isnan(overall):
-        fig.add_hline(y=overall * 100, line_dash="dash",
+        # colour and width spelt out: the report's template draws default shapes 0 px wide
+        fig.add_hline(y=overall * 100, line={"dash": "dash", "color": "#333333", "width": 2},
                       annotation_text=f"all posts: {overall:.0%}")
     fig.update_layout(
         title=f"Stigmatising posts missed, by {group_label(result.by)} "

@@ -206,3 +206,27 @@ def test_a_caution_shared_by_every_row_is_said_once_in_the_caption() -> None:
     table.loc[1, "warning"] = "Another caution."
     shown, caption = report.prevalence_table_item(table, "Group", "By group")
     assert shown["Warning"].tolist() == [caution, "Another caution."] and caption == "By group"
+
+
+def test_the_fairness_charts_reference_line_survives_into_the_reports_svg() -> None:
+    """The dashed 'all posts' line was drawn 0 px wide in the report's template (found by the
+    user walk: a label floating with no line)."""
+    import numpy as np
+    import pandas as pd
+
+    from dashboard import audit
+    from stigma_core import fairness
+
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame({"platform": rng.choice(["a", "b"], n), "label": rng.integers(0, 2, n),
+                          fairness.PREDICTED_COL: rng.integers(0, 2, n)})
+    result = fairness.audit(frame, "platform")
+    figure = audit.fairness_figure(result)
+    svg = report.figure_svgs([figure])[0].decode()
+    shapes = re.findall(r'<g class="shape-group"[^>]*><path [^>]*style="([^"]*)"', svg)
+    assert shapes, "no reference line in the SVG"
+    width = float(re.search(r"stroke-width: ([\d.]+)px", shapes[0])[1])
+    opacity = float(re.search(r"stroke-opacity: ([\d.]+)", shapes[0])[1])
+    assert width >= 1 and opacity > 0
+    assert "all posts: " in svg
