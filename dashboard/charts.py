@@ -107,6 +107,32 @@ def welch_display(table: pd.DataFrame) -> pd.DataFrame:
     }, index=table.index)
 
 
+STATS_COLUMNS = {
+    "Source": "Source", "SS": "Sum of squares", "DF": "Degrees of freedom",
+    "MS": "Mean square", "ddof1": "Degrees of freedom (groups)",
+    "ddof2": "Degrees of freedom (within, Welch)", "F": "F", "p_unc": "p",
+    "np2": "Effect size (partial eta squared)", "A": "Group A", "B": "Group B",
+    "mean(A)": "Mean of A", "mean(B)": "Mean of B", "diff": "Difference (A - B)",
+    "se": "Standard error", "T": "t", "df": "Degrees of freedom", "p_tukey": "p (Tukey)",
+    "pval": "p (Games-Howell)", "hedges": "Effect size (Hedges' g)",
+}
+
+
+def stats_display(table: pd.DataFrame) -> pd.DataFrame:
+    """An ANOVA or post-hoc table (pingouin's short column names) in words, numbers rounded
+    to what can be read, p-values to two significant figures, empty cells as a dash."""
+    shown = table.rename(columns=STATS_COLUMNS).copy()
+    for column in shown.columns:
+        values = shown[column]
+        if not pd.api.types.is_numeric_dtype(values):
+            shown[column] = values.where(values.notna(), "–")
+            continue
+        text = values.map(lambda v: f"{v:.2g}") if column.startswith("p") else \
+            values.map(lambda v: f"{v:,.3g}")
+        shown[column] = text.where(values.notna(), "–")
+    return shown
+
+
 def model_table(table: pd.DataFrame, n_test: int) -> pd.DataFrame:
     """The run's comparison table: each test metric with its 95% CI, threshold and fit time."""
     shown = pd.DataFrame({"Model": table["label"], "Kept": table["chosen"].map(

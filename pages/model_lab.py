@@ -36,8 +36,9 @@ def train_form(dataset: pd.DataFrame) -> None:
                               format_func=lambda f: FAMILIES[f].label, key="lab_families")
     recommended = ", ".join(short_name(f) for f in recommended_families())
     st.caption(f"Selected at first: the study's eight families and a logistic-regression "
-               f"reference, as in the paper. Stronger on real text (grouped cross-validation, "
-               f"see BENCHMARKS.md): {recommended}, on the small grids.")
+               f"reference, as in the paper. Stronger on real coded posts (measured by "
+               f"cross-validation that keeps each author's posts together): {recommended}, on "
+               f"the small grids.")
     for family, why in unavailable_families().items():
         st.caption(f"Not available here: {FAMILIES[family].label}. {why}")
     grid = st.radio("Hyper-parameter grid", list(GRIDS), format_func=GRIDS.get,

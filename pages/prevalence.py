@@ -257,9 +257,9 @@ def sentiment(scored: pd.DataFrame, min_n: int) -> None:
     slides.chart(charts.country_box(scored, value, list(anova["groups"].index)),
                  key="prev_country_box")
     st.markdown(f"**{anova['summary']}**")
-    st.dataframe(anova[anova["reported"]], hide_index=True)
+    st.dataframe(charts.stats_display(anova[anova["reported"]]), hide_index=True)
     with st.expander(f"Post-hoc pairs ({anova['posthoc_method']})"):
-        st.dataframe(anova["posthoc"], hide_index=True)
+        st.dataframe(charts.stats_display(anova["posthoc"]), hide_index=True)
 
 
 def cloud_pair(posts: pd.DataFrame, where: str = "") -> None:

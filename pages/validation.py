@@ -173,7 +173,7 @@ def attribution_panel() -> None:
         st.dataframe(shown, hide_index=True)
         st.caption(f"Macro-F1 {charts.ci_text(*summary['macro_f1'])}; CIs from a bootstrap "
                    "over authors (or posts). From the words alone: where posts answer a "
-                   "question, the question may give the type away (see BENCHMARKS.md).")
+                   "question, the question may give the type away.")
 
 
 def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,

@@ -106,6 +106,9 @@ def test_sentiment_tests_anova_and_word_clouds(scored: object) -> None:
     assert list(welch.index) == ["sentiment", "subjectivity"]
     hist = next(f for f in figures(at) if "Sentiment by predicted class" in f.layout.title.text)
     assert {t.name.split(" (")[0] for t in hist.data} == {"Stigmatising", "Other"}
+    anova = next(d.value for d in at.dataframe if "F" in d.value.columns)
+    assert "p" in anova.columns and not {"p_unc", "np2", "SS"} & set(anova.columns)
+    assert anova["p"].map(lambda v: v == "–" or float(v) <= 1).all()
     assert not at.image  # the word clouds are drawn only on their own tab
     assert len(open_tab(at, TAB, "Words").image) == 2  # stigmatising and other
 
