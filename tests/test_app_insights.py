@@ -150,10 +150,10 @@ def test_explain_a_post_and_add_words(opened: object) -> None:
     before = awareness_share(next(f for f in figures(at)
                                   if f.layout.title.text.startswith("What the post does")))
     open_tab(at, TAB, "Word lists and coding")
-    assert any(m.startswith("Domain: self (score 5)") and '"weak for needing"' in m
+    assert any(m.startswith("Domain: Self (score 5)") and '"weak for needing"' in m
                for m in texts(at.markdown))
     at.text_area(key="ins_explain_text").input("this weather is wild today").run()
-    assert any(m.startswith("Theme: other") for m in texts(at.markdown))
+    assert any(m.startswith("Theme: Other") for m in texts(at.markdown))
     at.selectbox(key="ins_add_kind").set_value("theme").run()
     at.selectbox(key="ins_add_class").set_value("awareness").run()
     at.text_input(key="ins_add_words").input("wild today, zorblax").run()
@@ -162,7 +162,7 @@ def test_explain_a_post_and_add_words(opened: object) -> None:
         assert not at.exception, [e.value for e in at.exception]
         assert at.session_state[state.INSIGHT_TERMS] == {
             "theme": {"awareness": {"wild today": 1.5, "zorblax": 1.5}}}
-        assert any(m.startswith("Theme: awareness") for m in texts(at.markdown))
+        assert any(m.startswith("Theme: Awareness") for m in texts(at.markdown))
         assert any("with 2 words you added" in c for c in texts(at.caption))
         open_tab(at, TAB, "Domains and themes")
         theme = next(f for f in figures(at) if f.layout.title.text.startswith("What the post"))

@@ -107,19 +107,19 @@ def test_explain_names_the_entries_that_fired_and_their_weights() -> None:
     found = insights.explain_domain("I feel weak for needing meds")
     table = found.table()
     assert found.tag == "self"
-    assert list(table["term"]) == ["i feel weak", "meds"]
-    assert list(table["class"]) == ["self", "professional"]
-    assert list(table["weight"]) == [3.0, 1.5]
+    assert list(table["Word or phrase"]) == ["i feel weak", "meds"]
+    assert list(table["Class"]) == ["Self", "Professional"]
+    assert list(table["Weight"]) == [3.0, 1.5]
     assert found.scores == {"professional": 1.5, "community": 0.0, "self": 3.0}
-    assert found.words() == 'Domain: self (score 3) from "i feel weak" (3).'
+    assert found.words() == 'Domain: Self (score 3) from "i feel weak" (3).'
 
 
 def test_explain_shows_a_negated_entry_as_not_counted() -> None:
     found = insights.explain_theme("I'm not looking for advice, just venting")
     assert found.tag == "other"
     assert found.table().to_dict("records") == [
-        {"term": "looking for advice", "class": "help_seeking", "weight": 3.0,
-         "counted": False}]
+        {"Word or phrase": "looking for advice", "Class": "Help-seeking", "Weight": 3.0,
+         "Counted": "no (negated)"}]
     assert "no theme class reached" in found.words()
     # a negation does not reach across punctuation, nor more than two words back
     assert insights.tag_themes(["No. Any advice for a first therapy session?"])[0] == \

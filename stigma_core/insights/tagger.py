@@ -36,6 +36,7 @@ import pandas as pd
 
 from stigma_core.errors import CorpusError
 from stigma_core.insights.lexicon import (
+    CLASS_NAMES,
     FALLBACK,
     KINDS,
     LEXICON,
@@ -318,22 +319,30 @@ class Explanation:
     hits: list[Hit] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
-        """The entries found as rows: ``term, class, weight, counted`` (False: negated)."""
+        """The entries found as rows, in words: ``Word or phrase, Class, Weight, Counted``
+        ("no" where a negation just before cancelled it)."""
         return pd.DataFrame({
-            "term": [h.term for h in self.hits], "class": [h.label for h in self.hits],
-            "weight": [h.weight for h in self.hits],
-            "counted": [not h.negated for h in self.hits],
+            "Word or phrase": [h.term for h in self.hits],
+            "Class": [_short_name(h.label) for h in self.hits],
+            "Weight": [h.weight for h in self.hits],
+            "Counted": ["yes" if not h.negated else "no (negated)" for h in self.hits],
         })
 
     def words(self) -> str:
         """One plain sentence: the tag and the entries that decided it."""
         counted = [h for h in self.hits if not h.negated and h.label == self.tag]
+        tag = _short_name(self.tag)
         if not counted:
-            return (f"{self.kind.capitalize()}: {self.tag} — no {self.kind} class reached a "
+            return (f"{self.kind.capitalize()}: {tag} — no {self.kind} class reached a "
                     f"score of {MIN_SCORE:g}.")
         found = ", ".join(f'"{h.term}" ({h.weight:g})' for h in counted)
         score = self.scores[self.tag]
-        return f"{self.kind.capitalize()}: {self.tag} (score {score:g}) from {found}."
+        return f"{self.kind.capitalize()}: {tag} (score {score:g}) from {found}."
+
+
+def _short_name(label: str) -> str:
+    """A class's display name without its gloss: "help_seeking" -> "Help-seeking"."""
+    return CLASS_NAMES.get(label, label).split(" (")[0]
 
 
 def explain(text: str, kind: str = "domain",
