@@ -3,8 +3,8 @@
 The MHStigmaInterview train split (Meng et al., ACL 2025; 3,312 answers from 684
 participants; ``../shared/data``). Outer ``StratifiedGroupKFold(5, shuffle=True,
 random_state=0)`` grouped by participant, as ``bench/quality.py``. Within each outer training
-fold the library's own training step runs (``stigma_core.models._train_family``): the fast
-grid searched by ``stigma_core.search.grid_search`` on inner participant-grouped folds,
+fold the library's own training step runs (``stigma_core.models.training._train_family``): the
+fast grid searched by ``stigma_core.search.grid_search`` on inner participant-grouped folds,
 calibration fitted on the inner out-of-fold scores (the family's default), the threshold
 reaching recall 0.9 set on them, the final fit, then the outer test posts are scored. The
 ``prompt_topic`` column is never a model input.
@@ -50,12 +50,8 @@ from quality import grouped_folds, participant_weights, selected_features, with_
 from sklearn.metrics import roc_auc_score
 
 from stigma_core import embeddings
-from stigma_core.models import (
-    FAMILIES,
-    PAPER_FAMILIES,
-    RECOMMENDED,
-    _train_family,
-)
+from stigma_core.models import FAMILIES, PAPER_FAMILIES, RECOMMENDED
+from stigma_core.models.training import _train_family
 
 SEED = 0
 OUTER_SPLITS = 5
@@ -353,8 +349,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "outer_cv": f"StratifiedGroupKFold({OUTER_SPLITS}, shuffle=True, random_state="
                         f"{SEED}), groups = participant",
             "inner_cv": f"StratifiedGroupKFold({INNER_SPLITS}) on each outer training fold",
-            "training_step": "stigma_core.models._train_family (grid_search on the fast "
-                             "grid, family's default calibration on inner out-of-fold "
+            "training_step": "stigma_core.models.training._train_family (grid_search on the "
+                             "fast grid, family's default calibration on inner out-of-fold "
                              "scores, threshold for recall 0.9 on them, final fit)",
             "grids": {f: FAMILIES[f].fast_grid for f in families},
             "bootstrap": f"cluster bootstrap over participants, {args.n_boot} resamples",

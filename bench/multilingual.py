@@ -4,8 +4,9 @@ like every other family, plus a hand-written cross-language sanity check.
 1. Real data, the protocol of ``bench/models.py``: the MHStigmaInterview train split (3,312
    English answers, 684 participants, ``../shared/data``), outer
    ``StratifiedGroupKFold(5, shuffle=True, random_state=0)`` by participant; in each outer
-   training fold the library's own training step (``stigma_core.models._train_family``: fast
-   grid on inner participant-grouped folds, the family's calibration on inner out-of-fold
+   training fold the library's own training step
+   (``stigma_core.models.training._train_family``: fast grid on inner participant-grouped
+   folds, the family's calibration on inner out-of-fold
    scores, threshold for recall 0.9 on them, final fit); pooled AUC, accuracy, FN/FP at that
    threshold, FP at the recall-0.90 point of the pooled scores and Brier score, each with a
    95% cluster-bootstrap interval over participants (``bench/models.py``'s functions, same
@@ -61,7 +62,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from stigma_core import embeddings, multilingual
-from stigma_core.models import FAMILIES, _train_family
+from stigma_core.models import FAMILIES
+from stigma_core.models.training import _train_family
 
 FAMILY = multilingual.FAMILY
 COMPARED = ("logistic_regression", "ngrams_svm")
@@ -267,9 +269,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "outer_cv": f"StratifiedGroupKFold({OUTER_SPLITS}, shuffle=True, random_state="
                         f"{SEED}), groups = participant",
             "inner_cv": f"StratifiedGroupKFold({INNER_SPLITS}) on each outer training fold",
-            "training_step": "stigma_core.models._train_family (fast grid, family's default "
-                             "calibration on inner out-of-fold scores, threshold for recall "
-                             "0.9 on them, final fit)",
+            "training_step": "stigma_core.models.training._train_family (fast grid, family's "
+                             "default calibration on inner out-of-fold scores, threshold for "
+                             "recall 0.9 on them, final fit)",
             "grids": {f: FAMILIES[f].fast_grid for f in (FAMILY, *COMPARED)},
             "bootstrap": f"cluster bootstrap over participants, {args.n_boot} resamples",
             "speed_sample": f"{SPEED_SAMPLE} distinct posts (seeded) for {FAMILY}, cache "

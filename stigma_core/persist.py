@@ -64,7 +64,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.tree._classes.DecisionTreeRegressor",
     "sklearn.tree._tree.Tree",
     "stigma_core.features.EngineeredFeatures",
-    "stigma_core.models.Densify",
+    "stigma_core.models.Densify",  # model files written before models became a package
+    "stigma_core.models.estimators.Densify",
     "stigma_core.text.TextPreprocessor",
     *MODEL_TYPES,
 )
