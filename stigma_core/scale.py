@@ -24,8 +24,9 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import as_completed
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,6 @@ def score_unique(
     column = _positive_column(bundle)
     out = np.empty(len(uniques))
     starts = list(range(0, len(uniques), chunk_size))
-    workers = min(worker_count(n_jobs), len(starts))
 
     def report(done: int) -> None:
         if progress:
@@ -118,27 +118,55 @@ def score_unique(
             out[start : start + len(result)] = result
         return out
 
-    if workers <= 1 or len(uniques) < PARALLEL_MIN:
+    if not _use_workers(len(uniques), chunk_size, n_jobs):
         for start in starts:
             chunk = uniques[start : start + chunk_size]
             out[start : start + len(chunk)] = score_chunk(bundle.pipeline, chunk, column)
             report(start + len(chunk))
         return out
-    done = 0
     with _pipeline_file(bundle.pipeline) as (path, key):
-        pool = executor(workers)
-        futures = {
-            pool.submit(_score_chunk_in_worker, path, key, uniques[start : start + chunk_size],
-                        column): start
-            for start in starts
-        }
-        for future in as_completed(futures):
-            start = futures[future]
+        job = _submit(bundle, uniques, chunk_size, n_jobs, path, key)
+        return job.collect(report)
+
+
+def _use_workers(n_posts: int, chunk_size: int, n_jobs: int | None) -> bool:
+    """Whether ``n_posts`` distinct posts go to worker processes (see ``PARALLEL_MIN``)."""
+    chunks = -(-n_posts // chunk_size)
+    return min(worker_count(n_jobs), chunks) > 1 and n_posts >= PARALLEL_MIN
+
+
+@dataclass
+class _PoolJob:
+    """Chunks of distinct posts submitted to the worker processes, not yet collected."""
+
+    size: int
+    futures: dict[Any, int]
+
+    def collect(self, report: Callable[[int], None] | None = None) -> np.ndarray:
+        """Wait for every chunk; the probabilities in the posts' order."""
+        out = np.empty(self.size)
+        done = 0
+        for future in as_completed(self.futures):
+            start = self.futures[future]
             result = future.result()
             out[start : start + len(result)] = result
             done += len(result)
-            report(done)
-    return out
+            if report:
+                report(done)
+        return out
+
+
+def _submit(bundle: ModelBundle, uniques: list[str], chunk_size: int, n_jobs: int | None,
+            path: str, key: str) -> _PoolJob:
+    """Send ``uniques`` in chunks to the worker processes (the pipeline pickled at ``path``,
+    named ``key``), without waiting."""
+    column = _positive_column(bundle)
+    starts = range(0, len(uniques), chunk_size)
+    pool = executor(min(worker_count(n_jobs), len(starts)))
+    futures = {pool.submit(_score_chunk_in_worker, path, key,
+                           uniques[start : start + chunk_size], column): start
+               for start in starts}
+    return _PoolJob(len(uniques), futures)
 
 
 def _clean_texts(texts: Iterable[object]) -> pd.Series:
@@ -435,46 +463,119 @@ def score_file(
         raise CorpusError(f"Cannot stream into '{out_path}': name a .parquet output file.")
     summary = StreamSummary(out_path=None if out_path is None else str(out_path))
     writer = None if out_path is None else _ParquetOut(Path(out_path))
-    memo: dict[str, float] = {}
+    stream = _MemoStream(bundle, memo_size, n_jobs, cluster)
+    batches = iter(read_batches(path, chunk_rows))
+
+    def emit(batch: pd.DataFrame, proba: np.ndarray) -> None:
+        scored = _with_scores(bundle, batch, proba)
+        summary.add(scored, by)
+        if writer is not None:
+            writer.write(transform(scored) if transform else scored)
+        if progress:
+            progress(0.0, f"Scored {summary.rows:,} rows of {Path(path).name}")
+        del scored
+        release_memory()
+
+    # While the workers score batch k, this process writes batch k-1 and reads batch k+1;
+    # the memo is consulted for batch k+1 only after batch k's posts are in it, as before.
     try:
-        for batch in read_batches(path, chunk_rows):
-            _require_column(batch, text_col)
-            if by is not None:
-                _require_column(batch, by)
-            proba = _score_with_memo(bundle, batch[text_col], memo, memo_size, n_jobs, cluster)
-            scored = _with_scores(bundle, batch, proba)
-            summary.add(scored, by)
-            if writer is not None:
-                writer.write(transform(scored) if transform else scored)
-            if progress:
-                progress(0.0, f"Scored {summary.rows:,} rows of {Path(path).name}")
-            del batch, proba, scored
-            release_memory()
+        with stream:
+            ready = stream.prepare(next(batches, None), text_col, by)
+            previous: tuple[pd.DataFrame, np.ndarray] | None = None
+            while ready is not None:
+                job = stream.start(ready)
+                if previous is not None:
+                    emit(*previous)
+                    previous = None
+                ready = stream.prepare(next(batches, None), text_col, by)
+                previous = (job.batch, stream.finish(job))
+                del job
+            if previous is not None:
+                emit(*previous)
     finally:
         if writer is not None:
             writer.close()
     return summary
 
 
-def _score_with_memo(
-    bundle: ModelBundle, texts: pd.Series, memo: dict[str, float], memo_size: int,
-    n_jobs: int | None, cluster: Any = None,
-) -> np.ndarray:
-    """``score_texts`` for one batch, skipping posts already in ``memo`` and remembering the
-    new ones (the memo starts afresh when it would pass ``memo_size``)."""
-    codes, uniques = pd.factorize(_clean_texts(texts))
-    unique_list = np.asarray(uniques, dtype=object).tolist()
-    known = np.fromiter((memo.get(t, np.nan) for t in unique_list), dtype=float,
-                        count=len(unique_list))
-    todo = np.flatnonzero(np.isnan(known))
-    if todo.size:
-        fresh = [unique_list[i] for i in todo.tolist()]
-        known[todo] = score_unique(bundle, fresh, n_jobs=n_jobs, cluster=cluster)
-        if len(memo) + len(fresh) > memo_size:
-            memo.clear()
-        if len(fresh) <= memo_size:
-            memo.update(zip(fresh, known[todo].tolist(), strict=True))
-    proba = np.full(len(codes), np.nan)
-    present = codes >= 0
-    proba[present] = known[codes[present]]
-    return proba
+@dataclass
+class _BatchJob:
+    """One batch on its way through ``_MemoStream``: its rows, each row's distinct post
+    (code, -1 without text), the probabilities known so far per distinct post (NaN: being
+    scored), which ones are being scored, and the workers' job when they score them."""
+
+    batch: pd.DataFrame
+    codes: np.ndarray
+    known: np.ndarray
+    todo: np.ndarray
+    fresh: list[str]
+    pool_job: _PoolJob | None = None
+
+
+class _MemoStream:
+    """``score_texts`` batch after batch, skipping posts already in a memo of recently
+    scored posts and remembering the new ones (the memo starts afresh when it would pass
+    ``memo_size``). Worker processes load the pipeline once for the whole stream."""
+
+    def __init__(self, bundle: ModelBundle, memo_size: int, n_jobs: int | None,
+                 cluster: Any) -> None:
+        self.bundle, self.memo_size, self.n_jobs, self.cluster = bundle, memo_size, n_jobs, \
+            cluster
+        self.memo: dict[str, float] = {}
+        self._stack = ExitStack()
+        self._file: tuple[str, str] | None = None
+
+    def __enter__(self) -> _MemoStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def prepare(self, batch: pd.DataFrame | None, text_col: str,
+                by: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str]] | None:
+        """A batch read, checked, and its posts cleaned and numbered (None at the end)."""
+        if batch is None:
+            return None
+        _require_column(batch, text_col)
+        if by is not None:
+            _require_column(batch, by)
+        codes, uniques = pd.factorize(_clean_texts(batch[text_col]))
+        return batch, codes, np.asarray(uniques, dtype=object).tolist()
+
+    def start(self, ready: tuple[pd.DataFrame, np.ndarray, list[str]]) -> _BatchJob:
+        """Look the batch's posts up in the memo and start scoring the others: sent to the
+        worker processes when there are enough of them, else scored here and now."""
+        batch, codes, unique_list = ready
+        known = np.fromiter(map(self.memo.get, unique_list, repeat(np.nan)), dtype=float,
+                            count=len(unique_list))
+        todo = np.flatnonzero(np.isnan(known))
+        fresh = unique_list if todo.size == len(unique_list) else [
+            unique_list[i] for i in todo.tolist()]
+        job = _BatchJob(batch, codes, known, todo, fresh if todo.size else [])
+        if not todo.size:
+            return job
+        if self.cluster is None and _use_workers(len(fresh), CHUNK_SIZE, self.n_jobs):
+            if self._file is None:
+                self._file = self._stack.enter_context(_pipeline_file(self.bundle.pipeline))
+            job.pool_job = _submit(self.bundle, fresh, CHUNK_SIZE, self.n_jobs, *self._file)
+        else:
+            known[todo] = score_unique(self.bundle, fresh, n_jobs=self.n_jobs,
+                                       cluster=self.cluster)
+        return job
+
+    def finish(self, job: _BatchJob) -> np.ndarray:
+        """The batch's probabilities per row (NaN without text), once its posts are scored;
+        the new posts go into the memo."""
+        known, todo, fresh = job.known, job.todo, job.fresh
+        if job.pool_job is not None:
+            known[todo] = job.pool_job.collect()
+        if todo.size:
+            memo = self.memo
+            if len(memo) + len(fresh) > self.memo_size:
+                memo.clear()
+            if len(fresh) <= self.memo_size:
+                memo.update(zip(fresh, known[todo].tolist(), strict=True))
+        proba = np.full(len(job.codes), np.nan)
+        present = job.codes >= 0
+        proba[present] = known[job.codes[present]]
+        return proba

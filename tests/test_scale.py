@@ -96,6 +96,29 @@ def test_score_file_streams_equal_to_scoring_at_once(
     assert summary.as_dict()["raw_prevalence"] == pytest.approx(summary.flagged / summary.scored)
 
 
+def test_score_file_on_worker_processes_overlapping_batches(
+    bundles: dict[str, ModelBundle], corpus: pd.DataFrame, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scale, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(scale, "CHUNK_SIZE", 300)
+    bundle = bundles["logistic_regression"]
+    frame = pd.concat([corpus, corpus.iloc[:700], corpus.iloc[::-1]], ignore_index=True)
+    source = tmp_path / "posts.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "scored.parquet"
+    calls: list[str] = []
+    summary = score_file(bundle, source, "text", out, chunk_rows=1000, memo_size=1500,
+                         n_jobs=2, progress=lambda f, m: calls.append(m))
+    written = pq.read_table(out).to_pandas()
+    want = score_frame(bundle, frame, "text", n_jobs=1)
+    assert summary.rows == len(written) == len(frame)
+    assert np.array_equal(written[PROBABILITY].to_numpy(float),
+                          want[PROBABILITY].to_numpy(float), equal_nan=True)
+    assert written["id"].tolist() == frame["id"].tolist()
+    assert len(calls) == int(np.ceil(len(frame) / 1000))
+
+
 def test_read_batches_bounds_rows_and_keeps_multiline_posts(tmp_path: Path) -> None:
     frame = pd.DataFrame({"id": range(2500), "text": [f"line one\nline two {i}, \"q\""
                                                       for i in range(2500)]})
