@@ -57,15 +57,24 @@ METRIC_LABELS = {
 
 
 def ci_text(value: float, low: float, high: float, percent: bool = False) -> str:
-    """'0.84 (0.79 to 0.88)' or '40.0% (36.1% to 44.0%)'; '—' for a missing value.
+    """'0.840 (0.790 to 0.880)' or '40.0% (36.1% to 44.0%)'; '—' for a missing value.
 
-    "to", not a dash, so that negative bounds read plainly: '-0.19 (-0.3 to -0.078)'.
+    Values under 10 (AUCs, kappas, F1, differences of sentiment) all get three decimals, so
+    that figures side by side line up ('0.600' beside '0.631', not '0.6'); larger ones three
+    significant figures. "to", not a dash, so that negative bounds read plainly:
+    '-0.190 (-0.300 to -0.078)'.
     """
     if pd.isna(value):
         return "—"
     if percent:
         return f"{value:.1%} ({low:.1%} to {high:.1%})"
-    return f"{value:.3g} ({low:.3g} to {high:.3g})"
+    form = ".3f" if max(abs(value), abs(low), abs(high)) < 10 else ".3g"
+    return f"{value:{form}} ({low:{form}} to {high:{form}})"
+
+
+def count_or_dash(value: object) -> str:
+    """A count with thousands separators, or a dash where there is none (not 'None')."""
+    return "–" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
 def feature_distributions(values: pd.DataFrame, labels: pd.Series, violin: bool) -> go.Figure:

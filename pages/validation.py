@@ -65,8 +65,8 @@ def blind(scored: pd.DataFrame, raters: list[str]) -> None:
         "Kappa (95% CI)": [charts.ci_text(k, lo, hi) for k, lo, hi in zip(
             table["kappa"], table["kappa_ci_low"], table["kappa_ci_high"], strict=True)],
         "Agreement (%)": table["percent_agreement"].round(1),
-        "Model missed (FN)": table["fn"],
-        "Model false alarms (FP)": table["fp"],
+        "Model missed (FN)": table["fn"].map(charts.count_or_dash),
+        "Model false alarms (FP)": table["fp"].map(charts.count_or_dash),
     })
     st.dataframe(shown, hide_index=True)
     slides.chart(charts.kappa_figure(table), key="val_kappa")

@@ -144,7 +144,7 @@ def test_validation_reads_codes_and_reviews_from_the_coding_database(coding_db: 
     assert not at.exception and not at.error, texts(at.error)
     table = at.dataframe[0].value
     assert list(table["Pair"]) == ["model vs rater_A", "model vs rater_B", "rater_A vs rater_B"]
-    assert table["Kappa (95% CI)"].iloc[2].startswith("1 (")  # both coded as rater_a did
+    assert table["Kappa (95% CI)"].iloc[2].startswith("1.000 (")  # both coded as rater_a did
     assert (table["Posts (n)"] == 40).all()
 
 
