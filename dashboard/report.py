@@ -503,7 +503,8 @@ def models_section() -> ReportSection | None:
                      f"{metric_cell('auc', row['auc'], row['auc_ci_low'], row['auc_ci_high'])}"
                      for _, row in table.iterrows())
     curves = charts.curves_figure(run.results, run.y_test)
-    alt = (f"ROC and precision-recall curves of {len(table)} models on the test set "
+    models = f"{len(table)} models" if len(table) != 1 else "the model"
+    alt = (f"ROC and precision-recall curves of {models} on the test set "
            f"(n = {len(run.y_test):,} posts): {aucs}. The nearer a curve comes to the top-left "
            "(ROC) or top-right (precision-recall) corner, the better.")
     return ReportSection(
