@@ -29,31 +29,6 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @numba.njit(cache=True, nogil=True)
-def _split_runs(points: np.ndarray, space: np.ndarray) -> tuple:  # pragma: no cover
-    """Start and end (code point offsets) of each run of non-whitespace, as ``str.split``."""
-    limit = space.size
-    starts = np.empty(points.size // 2 + 1, dtype=np.int64)
-    ends = np.empty(points.size // 2 + 1, dtype=np.int64)
-    k = 0
-    inside = False
-    for i in range(points.size):
-        c = points[i]
-        blank = (c <= 32 or c >= 127) and c < limit and space[c]
-        if blank:
-            if inside:
-                ends[k] = i
-                k += 1
-                inside = False
-        elif not inside:
-            inside = True
-            starts[k] = i
-    if inside:
-        ends[k] = points.size
-        k += 1
-    return starts[:k].copy(), ends[:k].copy()
-
-
-@numba.njit(cache=True, nogil=True)
 def _rehash(hashes: np.ndarray, n_keys: int, slots: np.ndarray) -> None:  # pragma: no cover
     """Put keys 0 … n_keys-1 into an empty slot table."""
     mask = slots.size - 1
@@ -65,33 +40,49 @@ def _rehash(hashes: np.ndarray, n_keys: int, slots: np.ndarray) -> None:  # prag
 
 
 @numba.njit(cache=True, nogil=True)
-def _intern(points: np.ndarray, starts: np.ndarray, ends: np.ndarray, begin: int,
-            slots: np.ndarray, hashes: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
-            buffer: np.ndarray, local: np.ndarray, state: np.ndarray, codes: np.ndarray,
-            order: np.ndarray, first_new: np.ndarray, offset_basis: np.uint64,
+def _intern(points: np.ndarray, space: np.ndarray, begin: int, slots: np.ndarray,
+            hashes: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, buffer: np.ndarray,
+            local: np.ndarray, state: np.ndarray, codes: np.ndarray, order: np.ndarray,
+            first_new: np.ndarray, offset_basis: np.uint64,
             prime: np.uint64) -> int:  # pragma: no cover - compiled
-    """Key of each run from ``begin`` on (adding new ones), renumbered in order of first
-    appearance: fills ``codes`` (per run), ``order`` (the keys in order of first appearance)
-    and ``first_new`` (the first run of each new key).
+    """Find the runs of non-whitespace (as ``str.split``) from code point ``begin`` on and
+    key each one (adding new keys), renumbered in order of first appearance: fills
+    ``codes`` (per run), ``order`` (the keys in order of first appearance) and ``first_new``
+    (start and end of the first run of each new key, two entries each).
 
-    ``state`` = [keys, code points used in ``buffer``, keys in ``order``, keys in
-    ``first_new``]. Stops before a run that would need a key beyond ``hashes``, a slot table
-    more than half full or more ``buffer`` than there is, and returns that run's index (the
-    caller makes room and calls again); returns ``starts.size`` when done. ``local`` (per
-    key, its code in this text or -1) is left for the caller to reset.
+    ``state`` = [keys, code points used in ``buffer``, keys in ``order``, new keys, runs].
+    Stops before a run that would need a key beyond ``hashes``, a slot table more than half
+    full or more ``buffer`` than there is, and returns the code point where that run starts
+    (the caller makes room and calls again); returns ``points.size`` when done. ``local``
+    (per key, its code in this text or -1) is left for the caller to reset.
     """
     mask = slots.size - 1
+    limit = space.size
     n_keys = state[0]
     used = state[1]
     n_local = state[2]
     n_new = state[3]
-    stop = starts.size
-    for r in range(begin, starts.size):
-        a = starts[r]
-        b = ends[r]
+    n_runs = state[4]
+    n = points.size
+    a = begin
+    stop = n
+    while True:
+        while a < n:
+            c = points[a]
+            if (c <= 32 or c >= 127) and c < limit and space[c]:
+                a += 1
+            else:
+                break
+        if a >= n:
+            break
         h = offset_basis
-        for i in range(a, b):
-            h = (h ^ np.uint64(points[i])) * prime
+        b = a
+        while b < n:
+            c = points[b]
+            if (c <= 32 or c >= 127) and c < limit and space[c]:
+                break
+            h = (h ^ np.uint64(c)) * prime
+            b += 1
         i = np.int64(h & np.uint64(mask))
         key = -1
         while True:
@@ -112,7 +103,7 @@ def _intern(points: np.ndarray, starts: np.ndarray, ends: np.ndarray, begin: int
         if key == -1:
             if n_keys >= hashes.size or 2 * (n_keys + 1) > slots.size or (
                     used + b - a > buffer.size):
-                stop = r
+                stop = a
                 break
             key = n_keys
             n_keys += 1
@@ -123,7 +114,8 @@ def _intern(points: np.ndarray, starts: np.ndarray, ends: np.ndarray, begin: int
             for j in range(b - a):
                 buffer[used + j] = points[a + j]
             used += b - a
-            first_new[n_new] = r
+            first_new[2 * n_new] = a
+            first_new[2 * n_new + 1] = b
             n_new += 1
         code = local[key]
         if code == -1:
@@ -131,11 +123,14 @@ def _intern(points: np.ndarray, starts: np.ndarray, ends: np.ndarray, begin: int
             local[key] = code
             order[n_local] = key
             n_local += 1
-        codes[r] = code
+        codes[n_runs] = code
+        n_runs += 1
+        a = b
     state[0] = n_keys
     state[1] = used
     state[2] = n_local
     state[3] = n_new
+    state[4] = n_runs
     return stop
 
 
@@ -157,7 +152,7 @@ class StringInterner:
     def clear(self, capacity: int = 4096) -> None:
         """Forget every run."""
         self.strings: list[str] = []
-        self.state = np.zeros(4, dtype=np.int64)
+        self.state = np.zeros(5, dtype=np.int64)
         self.hashes = np.zeros(capacity, dtype=np.uint64)
         self.offsets = np.zeros(capacity, dtype=np.int64)
         self.lengths = np.zeros(capacity, dtype=np.int64)
@@ -188,29 +183,27 @@ class StringInterner:
         if self.state[0] > self.limit:
             self.clear()
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        starts, ends = _split_runs(points, SPACE)
-        if not starts.size:
-            return np.zeros(0, dtype=np.intp), []
-        codes = np.empty(starts.size, dtype=np.int64)
-        order = np.empty(starts.size, dtype=np.int64)
-        first_new = np.empty(starts.size, dtype=np.int64)
+        most = points.size // 2 + 1  # runs at most (each needs a character and a space)
+        codes = np.empty(most, dtype=np.int64)
+        order = np.empty(most, dtype=np.int64)
+        first_new = np.empty(2 * most, dtype=np.int64)
         self.state[2:] = 0
         done = 0
         while True:
-            done = _intern(points, starts, ends, done, self.slots, self.hashes, self.offsets,
+            done = _intern(points, SPACE, done, self.slots, self.hashes, self.offsets,
                            self.lengths, self.buffer, self.local, self.state, codes, order,
                            first_new, _FNV_OFFSET, _FNV_PRIME)
-            if done == starts.size:
+            if done == points.size:
                 break
-            self._grow(int(ends[done] - starts[done]))
+            self._grow(min(points.size - done, 1 << 16))
         order = order[: self.state[2]]
         _forget_local(self.local, order)
-        first_new = first_new[: self.state[3]]
-        if first_new.size:
-            self.strings.extend(text[a:b] for a, b in zip(starts[first_new].tolist(),
-                                                          ends[first_new].tolist(),
+        bounds = first_new[: 2 * self.state[3]].tolist()
+        if bounds:
+            self.strings.extend(text[a:b] for a, b in zip(bounds[::2], bounds[1::2],
                                                           strict=True))
         strings = self.strings
+        codes = codes[: self.state[4]].copy() if self.state[4] else np.zeros(0, dtype=np.intp)
         return codes, [strings[k] for k in order.tolist()]
 
 
