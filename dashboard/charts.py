@@ -529,8 +529,13 @@ def source_prevalence_figure(table: pd.DataFrame) -> go.Figure:
 
 
 def country_table(countries: pd.DataFrame) -> pd.DataFrame:
-    """Readable country table: n, the estimate to trust in %, its CI and CI width in points."""
-    return pd.DataFrame({
+    """Readable country table: n, the estimate to trust in %, its CI and CI width in points,
+    and a short note only where a row needs one (a warning, or too few posts); the long
+    reading of corrected vs raw shares is said once under the table (``ESTIMATE_CAPTION``)."""
+    warnings = countries.get("warning", pd.Series("", index=countries.index)).fillna("")
+    notes = ["too few posts for an estimate" if few else warning
+             for warning, few in zip(warnings, countries["too_few"], strict=True)]
+    table = pd.DataFrame({
         "Country": countries["name"],
         "Code": countries["group"],
         "n": countries["n"],
@@ -539,8 +544,15 @@ def country_table(countries: pd.DataFrame) -> pd.DataFrame:
         "CI high (%)": (countries["estimate_ci_high"] * 100).round(1),
         "CI width (points)": (countries["ci_width"] * 100).round(1),
         "Estimate": countries["trust"],
-        "Note": countries["note"],
+        "Note": notes,
     })
+    return table if any(notes) else table.drop(columns="Note")
+
+
+ESTIMATE_CAPTION = (
+    "Estimate 'corrected': the share with the model's measured errors removed (valid if those "
+    "errors were measured on posts like these); 'raw': the share as the model flags them, "
+    "false alarms counted and misses left out — shown where the correction is unstable.")
 
 
 def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:

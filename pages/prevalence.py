@@ -188,6 +188,7 @@ def country_section(scored: pd.DataFrame, rates: tuple | None, min_n: int,
     shown = charts.country_table(countries).sort_values(sort, ascending=sort == "CI width "
                                                         "(points)", na_position="last")
     st.dataframe(shown, hide_index=True)
+    st.caption(charts.ESTIMATE_CAPTION)
 
 
 def column_map(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: bool) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from app_support import figures, metric, open_app, open_tab, sidebar_text, texts
 
-from dashboard import state
+from dashboard import charts, state
 from stigma_core.geo import country_name, iso3
 
 TAB = "prev_tab"
@@ -71,6 +71,12 @@ def test_country_table_map_and_grey_countries(scored: object) -> None:
     assert "grey: fewer than 30" in world.layout.title.text
     assert not at.get("deck_gl_json_chart")  # the column map has a tab of its own
     at.radio(key="prev_sort").set_value("CI width (points)").run()
+    # notes only where a row needs one; how to read the estimates is said once, below
+    assert set(table.loc[table["Prevalence (%)"].isna(), "Note"]) == {
+        "too few posts for an estimate"}
+    assert not table.loc[table["Prevalence (%)"].notna(), "Note"].str.contains(
+        "Read the corrected share").any()
+    assert charts.ESTIMATE_CAPTION in texts(at.caption)
     resorted = next(d.value for d in at.dataframe if "Country" in d.value.columns)
     assert resorted["CI width (points)"].dropna().is_monotonic_increasing
 
