@@ -29,6 +29,8 @@ from sklearn.feature_extraction import text as sk_text
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
+from stigma_core.interning import StringInterner
+
 WHITESPACE_TOKENS = r"\S+"
 """The token pattern whose tokens are exactly ``str.split()``'s (tested over every code point:
 ``re``'s ``\\s`` and ``str.isspace`` agree)."""
@@ -55,20 +57,56 @@ def supports(vectorizer: Any) -> bool:
 def count_matrix(vectorizer: Any, docs: list[str]) -> Any:
     """``vectorizer``'s count matrix of ``docs`` (equal to ``CountVectorizer.transform``,
     data, indices, index dtypes and sorting included), for a vectoriser ``supports`` accepts;
-    ``docs`` must be strings."""
+    ``docs`` must be strings.
+
+    The documents are joined by a break token and their tokens numbered in one compiled pass
+    (``stigma_core.interning``), so only each distinct token is looked up in the vocabulary.
+    """
     vocabulary = vectorizer.vocabulary_
+    if not docs:
+        return _to_matrix(vectorizer, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                          0)
+    joined = f" {_DOC_BREAK} ".join(docs)
+    if vectorizer.lowercase:
+        joined = joined.lower()  # equal to lower-casing each document: a space parts them
+    codes, uniques = _TOKENS.factorize_runs(joined)
+    term = np.fromiter(map(vocabulary.get, uniques, repeat(-1)), dtype=np.int64,
+                       count=len(uniques))
+    breaks = np.zeros(len(uniques), dtype=bool)
+    if _DOC_BREAK in uniques:
+        breaks[uniques.index(_DOC_BREAK)] = True
+    at_break = breaks[codes]
+    if int(at_break.sum()) != len(docs) - 1:  # a document holds the break token itself
+        return _count_matrix_by_doc(vectorizer, docs)
+    term[breaks] = -1
+    return _to_matrix(vectorizer, np.cumsum(at_break), term[codes], len(docs))
+
+
+_DOC_BREAK = "\x00"
+_TOKENS = StringInterner(150_000)
+
+
+def _count_matrix_by_doc(vectorizer: Any, docs: list[str]) -> Any:
+    """``count_matrix`` with each document split on its own (for documents holding the
+    break token)."""
     lower = vectorizer.lowercase
     splits = [(d.lower() if lower else d).split() for d in docs]
-    n_docs, n_terms = len(splits), len(vocabulary)
-    lengths = np.fromiter(map(len, splits), dtype=np.int64, count=n_docs)
-    total = int(lengths.sum())
-    ids = np.fromiter(map(vocabulary.get, chain.from_iterable(splits), repeat(-1)),
-                      dtype=np.int64, count=total)
-    rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    lengths = np.fromiter(map(len, splits), dtype=np.int64, count=len(splits))
+    ids = np.fromiter(map(vectorizer.vocabulary_.get, chain.from_iterable(splits), repeat(-1)),
+                      dtype=np.int64, count=int(lengths.sum()))
+    rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+    return _to_matrix(vectorizer, rows, ids, len(docs))
+
+
+def _to_matrix(vectorizer: Any, rows: np.ndarray, ids: np.ndarray, n_docs: int) -> Any:
+    """The CSR count matrix of tokens given by document row and vocabulary id (-1: not in
+    the vocabulary), built as ``CountVectorizer`` builds it."""
+    n_terms = len(vectorizer.vocabulary_)
+    width = max(n_terms, 1)
     known = ids >= 0
-    pairs, counts = np.unique(rows[known] * max(n_terms, 1) + ids[known], return_counts=True)
-    pair_rows = pairs // max(n_terms, 1)
-    columns = pairs - pair_rows * max(n_terms, 1)
+    pairs, counts = np.unique(rows[known] * width + ids[known], return_counts=True)
+    pair_rows = pairs // width
+    columns = pairs - pair_rows * width
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(np.bincount(pair_rows, minlength=n_docs), out=indptr[1:])
     index_dtype = np.int64 if pairs.size > np.iinfo(np.int32).max else np.int32

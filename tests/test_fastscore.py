@@ -20,6 +20,7 @@ from stigma_core.text import preprocess_many
 EDGE_DOCS = [
     "", "   ", "a", "a a a b", "UPPER lower Upper", "tab\tsep\nnew\u00a0nbsp\u2003em",
     "unseen words only", "x" * 50, "ß straße İstanbul ǅ", "a\x1cb\x1fc", "dup dup DUP dUp",
+    "ΟΔΟΣ ΣΑΣ Σ", "a\x00b dup",
 ]
 
 
@@ -57,6 +58,9 @@ def test_count_matrix_equals_the_vectoriser(make, sample_dir: Path) -> None:
     assert_same_matrix(count_matrix(vectorizer, probe), theirs)
     assert_same_matrix(FastVectorizer(vectorizer).transform(probe), vectorizer.transform(probe))
     assert theirs.nnz > 1000  # the probe really counted something
+    for odd in ([], [""], ["dup \x00 dup", "a"], ["\x00"], ["x"] * 3):  # break token inside
+        assert_same_matrix(count_matrix(vectorizer, odd),
+                           CountVectorizer.transform(vectorizer, odd))
 
 
 @pytest.mark.real_data
