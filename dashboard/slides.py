@@ -25,6 +25,8 @@ OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "
              "#000000")
 WIDTH, HEIGHT = 1600, 900
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+MARGIN = {"l": 110, "r": 60, "t": 110, "b": 150}
+TITLE_X_PX = 40  # the title's and the caption's left edge
 
 
 def slide_figure(figure: go.Figure, caption: str = "") -> go.Figure:
@@ -33,13 +35,17 @@ def slide_figure(figure: go.Figure, caption: str = "") -> go.Figure:
     slide.update_layout(
         template="simple_white", width=WIDTH, height=HEIGHT, colorway=OKABE_ITO,
         font={"size": 24, "color": "#111111", "family": "Arial, Helvetica, sans-serif"},
-        title={"font": {"size": 32}}, margin={"l": 110, "r": 60, "t": 110, "b": 150},
+        title={"font": {"size": 32}, "x": TITLE_X_PX / WIDTH, "xanchor": "left"},
+        margin=MARGIN,
         legend={"font": {"size": 22}},
     )
-    if caption:
-        slide.add_annotation(text=caption, xref="paper", yref="paper", x=0, y=-0.2,
-                             xanchor="left", yanchor="top", showarrow=False,
-                             font={"size": 20, "color": "#333333"}, align="left")
+    if caption:  # its baseline 24 px above the slide's bottom edge, in line with the title
+        plot_w, plot_h = WIDTH - MARGIN["l"] - MARGIN["r"], HEIGHT - MARGIN["t"] - MARGIN["b"]
+        slide.add_annotation(text=caption, xref="paper", yref="paper",
+                             x=(TITLE_X_PX - MARGIN["l"]) / plot_w,
+                             y=-(MARGIN["b"] - 24) / plot_h, xanchor="left", yanchor="bottom",
+                             showarrow=False, font={"size": 20, "color": "#333333"},
+                             align="left")
     return slide
 
 
