@@ -747,7 +747,7 @@ def gap_bars(gap: pd.DataFrame) -> go.Figure:
 def gap_table(gap: pd.DataFrame) -> pd.DataFrame:
     """The action-gap table in readable columns, shares with 95% CIs, gap in points."""
     out = pd.DataFrame({"Domain": [tag_name(d) for d in gap["domain"]],
-                        "Posts (n)": gap["n"]})
+                        "Posts (n)": gap["n"].map(count_or_dash)})
     for theme in ("awareness", "actionable", "help_seeking"):
         out[f"{_short(theme)} (95% CI)"] = [
             "too few posts" if few else ci_text(v, lo, hi, percent=True)
