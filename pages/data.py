@@ -142,7 +142,19 @@ def current(key: str, name_key: str) -> None:
     if state.presenter():
         st.caption("Presenter mode: post text is hidden, and so are profile columns (location, "
                    "bio, author...).")
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(shown, hide_index=True, column_config=date_columns(shown))
+
+
+def date_columns(frame: pd.DataFrame) -> dict[str, object]:
+    """Column settings that show dates without a time where every value of a date-time column
+    falls at midnight (a file that held dates only)."""
+    config = {}
+    for column in frame.columns:
+        times = frame[column].dropna() if pd.api.types.is_datetime64_any_dtype(
+            frame[column]) else ()
+        if len(times) and (times == times.dt.normalize()).all():
+            config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
+    return config
 
 
 st.title("Data")

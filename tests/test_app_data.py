@@ -109,3 +109,27 @@ def test_presenter_mode_hides_the_post_text() -> None:
     assert "text" not in preview.columns and len(preview) == 50
     assert "location" not in preview.columns and "platform" in preview.columns
     assert any(c.startswith("Presenter mode: post text is hidden") for c in texts(at.caption))
+
+
+def test_dates_without_a_time_are_shown_as_dates() -> None:
+    """A file with dates only: the preview shows 2025-10-01, not 2025-10-01 00:00:00 (user
+    walk); a date-time column with real times keeps them."""
+    import json
+
+    at = open_app()
+    dated = SMALL.assign(day=["2025-10-01", "2025-10-02", "2025-10-03", "2025-10-04",
+                              "2025-10-05", "2025-10-06"])
+    upload(at, "dated.csv", as_bytes(dated, "csv"))
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label.startswith("Label"))
+                 ).set_value("stigma")
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Date")).set_value("day")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    preview = at.dataframe[-1]
+    dates = [c for c in preview.value.columns
+             if pd.api.types.is_datetime64_any_dtype(preview.value[c])]
+    assert dates, list(preview.value.columns)
+    config = json.loads(preview.proto.columns)
+    assert all(config[c]["type_config"]["format"] == "YYYY-MM-DD" for c in dates), config
+    sample = open_app()  # the sample corpus's times of day are kept
+    assert "YYYY-MM-DD" not in sample.dataframe[-1].proto.columns
