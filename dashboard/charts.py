@@ -397,6 +397,22 @@ def _share_rgb(share: float, top: float) -> list[int]:
     return [round(c * 255) for c in colour] + [230]
 
 
+def column_legend_html(countries: pd.DataFrame) -> str:
+    """The column map's colour key as a small HTML strip: the colour scale from 0% to the
+    highest share shown, and the grey of countries with too few posts. Built from numbers
+    only (no text from the data), so it is safe to render as HTML."""
+    shown = countries.loc[~countries["too_few"], "estimate"].dropna()
+    top = max(float(shown.clip(0, 1).max()) if len(shown) else 0.0, 0.01)
+    stops = ", ".join(f"rgba({r},{g},{b},0.9) {i * 25}%" for i, (r, g, b, _) in
+                      enumerate(_share_rgb(top * i / 4, top) for i in range(5)))
+    swatch = "display:inline-block;vertical-align:middle;height:14px;border-radius:2px"
+    return (f'<div role="img" aria-label="Colour key: 0% to {top:.0%} of posts stigmatising; '
+            f'grey: too few posts" style="font-size:0.9rem;margin:0.2rem 0 0.6rem">'
+            f'0% <span style="{swatch};width:220px;background:linear-gradient(to right, '
+            f'{stops})"></span> {top:.0%} stigmatising &nbsp;&nbsp; <span style="{swatch};'
+            f'width:22px;background:rgb(200,200,200)"></span> too few posts</div>')
+
+
 def labels_that_fit(data: pd.DataFrame) -> np.ndarray:
     """Which column labels ("United Kingdom 31%") to draw so that none overlaps another: the
     countries with most posts first, a label left out where it would cover one already placed

@@ -198,6 +198,7 @@ def column_map(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: 
     st.markdown(f"**Column map** — height and colour: share of stigmatising posts, "
                 f"{charts.estimate_label(countries[~countries['too_few']])}; grey: fewer than "
                 f"{min_n} posts (n = {int(countries['n'].sum()):,}).")
+    st.markdown(charts.column_legend_html(countries), unsafe_allow_html=True)
     st.pydeck_chart(charts.column_map(countries), height=520, key="prev_deck")
     hidden = charts.unlabelled_countries(countries)
     if hidden:

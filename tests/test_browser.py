@@ -119,6 +119,8 @@ def test_prevalence_draws_the_maps_offline(page: object) -> None:
     deck = page.get_by_test_id("stDeckGlJsonChart")
     expect(deck.locator("canvas").first).to_be_visible()
     assert page.locator(".choroplethlocation").count() == 0
+    expect(page.get_by_role("img", name=re.compile("^Colour key: 0% to"))).to_be_visible()
+    shot(page, "3_prevalence_column_map")
     deck.scroll_into_view_if_needed()
     page.wait_for_timeout(1500)  # deck.gl draws on the next animation frames
     deck.screenshot(path=str(ARTIFACTS / "3_pydeck.png"))

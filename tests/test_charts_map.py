@@ -67,3 +67,13 @@ def test_column_labels_that_would_overlap_are_left_out_biggest_first() -> None:
     # alone, Germany's label fits
     alone = countries[countries["name"].isin(["Germany", "India"])]
     assert charts.unlabelled_countries(alone) == []
+
+
+def test_column_map_colour_key_spans_zero_to_the_highest_share() -> None:
+    countries = pd.DataFrame({"estimate": [0.42, 0.1, 0.9], "too_few": [False, False, True]})
+    key = charts.column_legend_html(countries)
+    assert "0% <span" in key and "42% stigmatising" in key  # 90% is a too-few country
+    lowest, highest = charts._share_rgb(0, 0.42)[:3], charts._share_rgb(0.42, 0.42)[:3]
+    assert f"rgba({','.join(map(str, lowest))},0.9) 0%" in key
+    assert f"rgba({','.join(map(str, highest))},0.9) 100%" in key
+    assert "too few posts" in key and 'aria-label="Colour key' in key
