@@ -453,9 +453,11 @@ def score_file(
     file ``out_path`` as it goes (no file when None), and counting prevalence overall and,
     with ``by``, per value of that column.
 
-    Memory holds one batch and a memo of up to ``memo_size`` recently scored distinct posts
-    (so posts repeated across batches, like retweets, are scored once). ``transform`` (e.g.
-    ``privacy.mask_frame``) is applied to each scored batch before it is written. Scoring
+    Memory holds a memo of up to ``memo_size`` recently scored distinct posts (so posts
+    repeated across batches, like retweets, are scored once) and at most three batches: when
+    worker processes score batch k, this process meanwhile writes batch k-1 and reads k+1.
+    ``transform`` (e.g. ``privacy.mask_frame``) is applied to each scored batch before it is
+    written. Scoring
     runs on ``n_jobs`` local processes or on a Dask ``cluster`` (``DaskScorer``). The
     probabilities equal ``score_texts`` on the whole file.
     """
