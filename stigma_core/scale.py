@@ -457,9 +457,8 @@ def score_file(
     repeated across batches, like retweets, are scored once) and at most three batches: when
     worker processes score batch k, this process meanwhile writes batch k-1 and reads k+1.
     ``transform`` (e.g. ``privacy.mask_frame``) is applied to each scored batch before it is
-    written. Scoring
-    runs on ``n_jobs`` local processes or on a Dask ``cluster`` (``DaskScorer``). The
-    probabilities equal ``score_texts`` on the whole file.
+    written. Scoring runs on ``n_jobs`` local processes or on a Dask ``cluster``
+    (``DaskScorer``). The probabilities equal ``score_texts`` on the whole file.
     """
     if out_path is not None and Path(out_path).suffix.lower() != ".parquet":
         raise CorpusError(f"Cannot stream into '{out_path}': name a .parquet output file.")
