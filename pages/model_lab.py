@@ -194,8 +194,11 @@ def examples(run: TrainingRun, result: object, threshold: float) -> None:
         if posts.empty:
             column.caption("None.")
         else:
-            column.dataframe(posts.rename(columns={"probability": "model's score"}),
-                             hide_index=True, key=f"lab_examples_{key}")
+            column.dataframe(
+                posts.rename(columns={"text": "Post", "probability": "Model's score"}),
+                hide_index=True, key=f"lab_examples_{key}", column_config={
+                    "Post": st.column_config.TextColumn(width="large"),
+                    "Model's score": st.column_config.NumberColumn(width="small")})
 
 
 def decided_by_note() -> None:

@@ -49,9 +49,10 @@ def downloads(scored: pd.DataFrame) -> None:
     shown = report.scored_posts_view(scored)
     st.markdown(f"**Scored posts** ({len(shown):,} rows; columns: {', '.join(shown.columns)})")
     left, right = st.columns(2)
-    for column, fmt in zip((left, right), ("csv", "parquet"), strict=True):
+    kinds = {"csv": "CSV, opens in a spreadsheet", "parquet": "Parquet, for data tools"}
+    for column, fmt in zip((left, right), kinds, strict=True):
         column.download_button(
-            f"Download scored posts ({fmt.upper()})",
+            f"Download scored posts ({kinds[fmt]})",
             data=lambda fmt=fmt: cached.table_file(shown, fmt), on_click="ignore",
             file_name=f"scored_posts.{fmt}", mime=export.MIME_TYPES[fmt], key=f"rep_{fmt}")
 

@@ -29,7 +29,7 @@ def counts(at: object) -> tuple[int, int]:
 
 def example_posts(at: object) -> list[list[str]]:
     """The texts of the decision panel's example tables (missed, then wrongly flagged)."""
-    return [d.value["text"].tolist() for d in at.dataframe if "model's score" in d.value]
+    return [d.value["Post"].tolist() for d in at.dataframe if "Model's score" in d.value]
 
 
 def test_before_training_the_page_explains_what_to_do() -> None:
