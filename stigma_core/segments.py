@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from stigma_core.errors import CorpusError
 from stigma_core.privacy import mask_pii
@@ -115,43 +116,47 @@ def find_segments(texts: Sequence[object], *, k_values: Sequence[int] = K_VALUES
     first_position = pd.Series(np.arange(len(codes))).groupby(codes).first()
     distinct_text = cleaned.iloc[first_position.loc[np.flatnonzero(present)].to_numpy()]
     distinct_text = distinct_text.reset_index(drop=True)
-    rng = np.random.default_rng(seed)
-    fit_rows = (rng.choice(len(distinct_text), max_fit, replace=False)
-                if len(distinct_text) > max_fit else np.arange(len(distinct_text)))
-    vectorizer = _vectorizer(len(fit_rows))
-    fitted_tfidf = vectorizer.fit_transform(distinct_text.iloc[fit_rows])
-    components = min(N_COMPONENTS, fitted_tfidf.shape[1] - 1, len(fit_rows) - 1)
-    if components < 2:
-        raise CorpusError("These posts share too few words to form segments.")
-    reducer = make_pipeline(TruncatedSVD(components, random_state=seed), Normalizer())
-    fitted = reducer.fit_transform(fitted_tfidf)
-    ks = [k for k in k_values if 2 <= k < len(fit_rows)]
-    if not ks:
-        raise CorpusError("Choose numbers of segments between 2 and the number of posts.")
-    models, silhouettes = {}, {}
-    sample = min(SILHOUETTE_SAMPLE, len(fit_rows))
-    for k in ks:
-        model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3,
-                                batch_size=2048).fit(fitted)
-        models[k] = model
-        if len(set(model.labels_)) < 2:
-            silhouettes[k] = -1.0
-            continue
-        silhouettes[k] = float(silhouette_score(fitted, model.labels_, sample_size=sample,
-                                                random_state=seed))
-    best = max(ks, key=lambda k: (round(silhouettes[k], 6), -k))
-    model = models[best]
-    all_tfidf = vectorizer.transform(distinct_text)
-    all_vectors = reducer.transform(all_tfidf)
-    distinct_labels = model.predict(all_vectors)
-    per_code = np.full(len(uniques), -1)
-    per_code[np.flatnonzero(present)] = distinct_labels
-    labels = per_code[codes]
-    table = _name_segments(all_tfidf, distinct_labels, vectorizer.get_feature_names_out(),
-                           labels, n_terms)
-    nearest = _nearest(all_vectors, distinct_labels, model.cluster_centers_,
-                       first_position.loc[np.flatnonzero(present)].to_numpy(), n_nearest)
-    return Segmentation(labels, table, best, silhouettes, nearest)
+    # One thread: on a few thousand rows the clustering gains nothing from OpenMP or BLAS
+    # threads, and beside other busy processes their spinning made it 5-10x slower (the
+    # same labels either way).
+    with threadpool_limits(limits=1):
+        rng = np.random.default_rng(seed)
+        fit_rows = (rng.choice(len(distinct_text), max_fit, replace=False)
+                    if len(distinct_text) > max_fit else np.arange(len(distinct_text)))
+        vectorizer = _vectorizer(len(fit_rows))
+        fitted_tfidf = vectorizer.fit_transform(distinct_text.iloc[fit_rows])
+        components = min(N_COMPONENTS, fitted_tfidf.shape[1] - 1, len(fit_rows) - 1)
+        if components < 2:
+            raise CorpusError("These posts share too few words to form segments.")
+        reducer = make_pipeline(TruncatedSVD(components, random_state=seed), Normalizer())
+        fitted = reducer.fit_transform(fitted_tfidf)
+        ks = [k for k in k_values if 2 <= k < len(fit_rows)]
+        if not ks:
+            raise CorpusError("Choose numbers of segments between 2 and the number of posts.")
+        models, silhouettes = {}, {}
+        sample = min(SILHOUETTE_SAMPLE, len(fit_rows))
+        for k in ks:
+            model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3,
+                                    batch_size=2048).fit(fitted)
+            models[k] = model
+            if len(set(model.labels_)) < 2:
+                silhouettes[k] = -1.0
+                continue
+            silhouettes[k] = float(silhouette_score(fitted, model.labels_, sample_size=sample,
+                                                    random_state=seed))
+        best = max(ks, key=lambda k: (round(silhouettes[k], 6), -k))
+        model = models[best]
+        all_tfidf = vectorizer.transform(distinct_text)
+        all_vectors = reducer.transform(all_tfidf)
+        distinct_labels = model.predict(all_vectors)
+        per_code = np.full(len(uniques), -1)
+        per_code[np.flatnonzero(present)] = distinct_labels
+        labels = per_code[codes]
+        table = _name_segments(all_tfidf, distinct_labels, vectorizer.get_feature_names_out(),
+                               labels, n_terms)
+        nearest = _nearest(all_vectors, distinct_labels, model.cluster_centers_,
+                           first_position.loc[np.flatnonzero(present)].to_numpy(), n_nearest)
+        return Segmentation(labels, table, best, silhouettes, nearest)
 
 
 def _name_segments(vectors: object, distinct_labels: np.ndarray, terms: np.ndarray,
