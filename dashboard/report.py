@@ -393,14 +393,18 @@ def _model_headline(scored: pd.DataFrame, bundle: object, rates: tuple | None,
 
 def _top_countries(scored: pd.DataFrame, rates: tuple | None, min_n: int,
                    from_coded: bool = False) -> tuple[pd.DataFrame, str]:
-    """The countries with the highest share of stigmatising posts (enough posts only), and a
-    caption that says which estimate they are — the model's own correction even when the
-    headline comes from a coded sample (too few coded posts to split by country)."""
+    """The countries with the highest share of stigmatising posts (enough posts only, ranked
+    by the low end of the CI), and a caption that says which estimate they are — the model's
+    own correction even when the headline comes from a coded sample (too few coded posts to
+    split by country)."""
     table = cached.prevalence_table(scored, "country", rates, min_n)
     known = table[(table["group"] != "(not known)")]
     enough = known[~known["too_few"]].copy()
+    # ranked by the low end of the 95% CI: the share each country surely reaches, so a small
+    # country's wide interval cannot put it on top
+    enough["surely"] = [_estimate(row)[1] for _, row in enough.iterrows()]
     enough["estimate"] = [_estimate(row)[0] for _, row in enough.iterrows()]
-    top = enough.sort_values("estimate", ascending=False).head(TOP_COUNTRIES)
+    top = enough.sort_values(["surely", "estimate"], ascending=False).head(TOP_COUNTRIES)
     shown = pd.DataFrame({
         "Country": [_country(code) for code in top["group"]],
         "Posts (n)": [f"{int(n):,}" for n in top["n"]],
@@ -415,7 +419,8 @@ def _top_countries(scored: pd.DataFrame, rates: tuple | None, min_n: int,
     if from_coded:
         basis += (" — not from the coded sample behind the headline, which has too few posts "
                   "to split by country; read them as a ranking more than as figures")
-    caption = (f"Countries with the highest share of stigmatising posts ({len(top)} of "
+    caption = (f"Countries with the highest share of stigmatising posts, ranked by the low "
+               f"end of the 95% CI — the share each surely reaches ({len(top)} of "
                f"{len(enough)} with at least {min_n} posts"
                + (f"; {few} more have too few posts to rank" if few else "") + f"; {basis})")
     return shown, caption

@@ -82,6 +82,10 @@ def test_report_opens_on_a_summary_with_the_headline_countries_and_the_decision(
     assert "not from the coded sample" not in summary
     rows = re.findall(r"<tr><td>(.*?)</td>", summary.split("<tbody>")[1])
     assert 1 <= len(rows) <= report.TOP_COUNTRIES and all("(" in r for r in rows)
+    # ranked by the low end of the CI, so a small country's wide interval cannot lead
+    lows = [float(x) for x in re.findall(r'class="ci">(\d+\.\d)% to', summary)]
+    assert len(lows) == len(rows) and lows == sorted(lows, reverse=True)
+    assert "ranked by the low end of the 95% CI" in summary
     assert f"{len(corpus):,} posts kept" in html
 
 
