@@ -271,6 +271,10 @@ def cloud_pair(posts: pd.DataFrame, where: str = "") -> None:
         image = cached.wordcloud_png(texts)
         if image:
             column.image(image, caption=f"{name} posts{where} (n = {len(texts):,})")
+            column.download_button("PNG for slides", image, icon=":material/download:",
+                                   file_name=f"word_cloud_{code}{where.replace(' ', '_')}.png",
+                                   mime="image/png", on_click="ignore",
+                                   key=f"prev_wc_png_{code}{where}")
         else:
             column.caption(f"No {name.lower()} posts{where}.")
 

@@ -117,6 +117,8 @@ def test_sentiment_tests_anova_and_word_clouds(scored: object) -> None:
     assert anova["p"].map(lambda v: v == "–" or float(v) <= 1).all()
     assert not at.image  # the word clouds are drawn only on their own tab
     assert len(open_tab(at, TAB, "Words").image) == 2  # stigmatising and other
+    slides = [b for b in at.get("download_button") if b.proto.label == "PNG for slides"]
+    assert len(slides) == 2  # each cloud can be taken out for slides
 
 
 def test_word_clouds_for_one_country_on_request(scored: object) -> None:
