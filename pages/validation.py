@@ -189,7 +189,9 @@ def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,
     posts, note = usable[name]
     columns = fairness.group_columns(posts)
     by = st.selectbox("Compare groups of", columns, format_func=audit.group_label,
-                      key="val_fair_by")
+                      key="val_fair_by", help="Does the model miss more stigmatising posts, or "
+                      "wrongly flag more posts, in one group (one platform, country, age "
+                      "band…) than in the rest? Only columns in your data are used.")
     min_n = st.number_input("Fewest stigmatising posts a group needs to be tested", 1, 500,
                             fairness.DEFAULT_MIN_N, key="val_fair_min")
     try:
@@ -202,7 +204,9 @@ def fairness_audit(scored: pd.DataFrame, raters: list[str], bundle: object,
     st.dataframe(audit.fairness_display(result, state.privacy()), hide_index=True)
     slides.chart(audit.fairness_figure(result), key="val_fairness")
     st.caption(f"{note} Rates with Wilson 95% CIs; each group against all others together by "
-               "Fisher's exact test, p-values adjusted for the number of groups (Holm).")
+               "Fisher's exact test, p-values adjusted for the number of groups (Holm): with "
+               "many groups, some would look worse by chance alone, and the adjustment keeps "
+               "that from being called a finding.")
 
 
 st.title("Validation")
