@@ -51,9 +51,10 @@ def _dataset_lines() -> list[str]:
     lines.append(f"**Model:** {model}" if model else "**Model:** none yet (train one in Model lab)")
     flagged = _flagged_share(state.get(state.MODEL))
     if flagged is not None and flagged >= FLAGS_NEARLY_ALL:
-        lines.append(f":warning: This model flags {flagged:.0%} of the test posts: nearly every "
-                     "post is called stigmatising. Its figures say little; a lower cost ratio "
-                     "in Model lab gives a model that tells posts apart.")
+        lines.append(f":warning: This model flags {flagged:.0%} of all its test posts "
+                     "(stigmatising or not): nearly every post is called stigmatising. Its "
+                     "figures say little; a lower cost ratio in Model lab gives a model that "
+                     "tells posts apart.")
     return lines
 
 
