@@ -29,7 +29,7 @@ from sklearn.feature_extraction import text as sk_text
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from stigma_core.interning import StringInterner
+from stigma_core.interning import StringInterner, holding_memo_lock
 
 WHITESPACE_TOKENS = r"\S+"
 """The token pattern whose tokens are exactly ``str.split()``'s (tested over every code point:
@@ -54,6 +54,7 @@ def supports(vectorizer: Any) -> bool:
     )
 
 
+@holding_memo_lock
 def count_matrix(vectorizer: Any, docs: list[str]) -> Any:
     """``vectorizer``'s count matrix of ``docs`` (equal to ``CountVectorizer.transform``,
     data, indices, index dtypes and sorting included), for a vectoriser ``supports`` accepts;

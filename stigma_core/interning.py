@@ -15,10 +15,33 @@ appearance); tests check that on real posts and on every kind of Unicode whitesp
 
 from __future__ import annotations
 
+import functools
 import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import numba
 import numpy as np
+
+F = TypeVar("F", bound=Callable)
+
+MEMO_LOCK = threading.RLock()
+"""Held by every public function that reads or grows the process's memos (the interners
+here, and the token and word tables of ``text``, ``sentiment`` and ``fastscore``): the
+dashboard scores several sessions' posts in threads of one process, and two threads growing
+one table at once lost a post's separator (found by the three-browsers test). One re-entrant
+lock for all of them, so nested calls never deadlock; worker processes have one thread and
+never wait on it."""
+
+
+def holding_memo_lock(function: F) -> F:
+    """Run ``function`` while holding ``MEMO_LOCK``."""
+    @functools.wraps(function)
+    def locked(*args: object, **kwargs: object) -> object:
+        with MEMO_LOCK:
+            return function(*args, **kwargs)
+    return locked  # type: ignore[return-value]
 
 _SPACE_LIMIT = 0x3001
 """Every whitespace code point (``str.isspace``) lies below this (tested)."""

@@ -39,7 +39,7 @@ from xml.etree import ElementTree
 import numba
 import numpy as np
 
-from stigma_core.interning import StringInterner
+from stigma_core.interning import StringInterner, holding_memo_lock
 from stigma_core.text import factorize_strings
 
 # --- pattern's constants (textblob/_text.py and textblob/en/__init__.py, TextBlob 0.20) --------
@@ -602,6 +602,7 @@ def _sentiment_batch(texts: list[str]) -> np.ndarray:
     return out
 
 
+@holding_memo_lock
 def sentiment_many(texts: Iterable[str], *, batch: int = BATCH) -> np.ndarray:
     """TextBlob's ``(polarity, subjectivity)`` of each post, as an array of shape (n, 2).
 
@@ -630,6 +631,7 @@ def _sentiment_one_alone(text: str) -> np.ndarray:
     return _assess(ids, np.array([0, ids.size], dtype=np.int64), _WORDS.scores, _WORDS.flags)[0]
 
 
+@holding_memo_lock
 def clear_caches() -> None:
     """Forget every memoised token (benchmarks measure cold runs)."""
     _TOKENS.pieces.clear()

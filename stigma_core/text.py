@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import Tags
 
 from stigma_core.errors import CorpusError
-from stigma_core.interning import StringInterner
+from stigma_core.interning import StringInterner, holding_memo_lock
 from stigma_core.privacy import EMAIL_RE, URL_RE
 
 CACHE_SIZE = 500_000
@@ -294,6 +294,7 @@ _POSTS = _PostMemo()
 BATCH = 20_000
 
 
+@holding_memo_lock
 def preprocess_many(texts: Iterable[str]) -> list[str]:
     """``preprocess`` for many posts (anything ``as_texts`` accepts), in the input order.
 
@@ -321,6 +322,7 @@ def preprocess_many(texts: Iterable[str]) -> list[str]:
     return np.asarray(done, dtype=object)[codes].tolist() if len(codes) else []
 
 
+@holding_memo_lock
 def clear_caches() -> None:
     """Empty every memo of this module (benchmarks measure cold runs)."""
     _POSTS.clear()
