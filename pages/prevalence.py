@@ -202,8 +202,8 @@ def column_map(scored: pd.DataFrame, rates: tuple | None, min_n: int, distinct: 
     st.pydeck_chart(charts.column_map(countries), height=520, key="prev_deck")
     hidden = charts.unlabelled_countries(countries)
     if hidden:
-        st.caption("Not labelled, where a label would cover a bigger country's (hover the "
-                   f"column, or see the Countries tab): {', '.join(hidden)}.")
+        st.caption("Not labelled, where a label would cover that of a country with more posts "
+                   f"(hover the column, or see the Countries tab): {', '.join(hidden)}.")
 
 
 def no_locations() -> None:
