@@ -1,5 +1,6 @@
 """Coding-page helpers: the one-click start of a project (shared by Model lab and Prevalence),
-the rater's screen with its large keyboard-usable choices, and the domain/theme tables."""
+the rater's screen with its large keyboard-usable choices, the domain/theme tables, adding
+raters, and the learning curve with the labels worth a second look."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, state
+from dashboard import cached, charts, slides, state
+from stigma_core.coding import active
+from stigma_core.coding.store import CODE_NAMES
 from stigma_core.errors import CodingError
 from stigma_core.privacy import mask_frame, mask_pii
 
@@ -180,3 +183,47 @@ def scheme_download(store: object, project: str) -> None:
                        f"{len(data):,} posts)", cached.table_file(data, "csv"),
                        file_name=f"{project}_domain_theme.csv", mime="text/csv",
                        key="code_download_schemes")
+
+
+RATERS_ERROR = "code_raters_error"
+"""Session key of the message when raters typed in the setup box could not be added."""
+
+
+def add_raters(store: object, project: str) -> None:
+    """Add the raters typed in the box, say who was added, and empty the box for the next."""
+    names = [n.strip() for n in st.session_state.get("code_more_raters", "").split(",")]
+    try:
+        store.add_raters(project, names)
+    except CodingError as err:  # the names stay in the box, to correct
+        st.session_state[RATERS_ERROR] = str(err)
+        return
+    added = [n for n in names if n]
+    state.flash(f"Added {len(added)} rater{'s' if len(added) > 1 else ''}: {', '.join(added)}.")
+    st.session_state["code_more_raters"] = ""
+
+
+def learning(training: pd.DataFrame) -> None:
+    """Learning curve, and labels worth a second look."""
+    labels = training["label"].astype(int)
+    if not active.enough_codes(labels):
+        st.caption("The learning curve and the second-look list need at least "
+                   f"{active.MIN_PER_CLASS} coded posts of each kind.")
+        return
+    try:
+        curve = cached.learning_curve(training["text"], labels)
+        suspects = cached.suspect_labels(training["text"], labels)
+    except CodingError as err:
+        st.info(str(err))
+        return
+    slides.chart(charts.learning_curve_figure(curve), key="code_curve")
+    flagged = suspects[suspects["suspect"]]
+    st.subheader(f"Worth a second look: {len(flagged)} final labels the model doubts")
+    st.caption("A cross-validated model is confident these posts belong to the other class. "
+               "Nothing is changed automatically: discuss them with the raters.")
+    if state.presenter():
+        st.caption("Presenter mode: the posts themselves are hidden.")
+        return
+    st.dataframe(state.visible_posts(flagged.assign(
+        label=flagged["label"].map(CODE_NAMES),
+        probability=flagged["probability"].round(2))[["text", "label", "probability"]]),
+        hide_index=True)

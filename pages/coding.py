@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import cached, charts, slides, state
-from dashboard.coding import rater_screen, scheme_agreement_view, scheme_download
-from stigma_core.coding import active, sampling
-from stigma_core.coding.store import CODE_NAMES, DEFAULT_GUIDELINES
+from dashboard import cached, charts, state
+from dashboard.coding import (
+    RATERS_ERROR,
+    add_raters,
+    learning,
+    rater_screen,
+    scheme_agreement_view,
+    scheme_download,
+)
+from stigma_core.coding import sampling
+from stigma_core.coding.store import DEFAULT_GUIDELINES
 from stigma_core.errors import CodingError, CorpusError
 from stigma_core.privacy import mask_frame
 
 RATER_VIEW = "Code posts (rater)"
 ANALYST_VIEW = "Set up and follow the project (analyst)"
-RATERS_ERROR = "code_raters_error"
 
 
 def project_picker(store: object) -> str | None:
@@ -135,19 +140,6 @@ def setup(store: object, project: str) -> None:
                "PostgreSQL instead.")
 
 
-def add_raters(store: object, project: str) -> None:
-    """Add the raters typed in the box, say who was added, and empty the box for the next."""
-    names = [n.strip() for n in st.session_state.get("code_more_raters", "").split(",")]
-    try:
-        store.add_raters(project, names)
-    except CodingError as err:  # the names stay in the box, to correct
-        st.session_state[RATERS_ERROR] = str(err)
-        return
-    added = [n for n in names if n]
-    state.flash(f"Added {len(added)} rater{'s' if len(added) > 1 else ''}: {', '.join(added)}.")
-    st.session_state["code_more_raters"] = ""
-
-
 def unblind(store: object, project: str, raters: list[str]) -> None:
     """Give a rater posts with the model's call to agree or disagree with."""
     bundle = state.get(state.MODEL)
@@ -221,33 +213,6 @@ def results(store: object, project: str) -> None:
         state.flash("The settled posts are now the training set: train models in Model lab.")
         st.rerun()
     learning(training)
-
-
-def learning(training: pd.DataFrame) -> None:
-    """Learning curve, and labels worth a second look."""
-    labels = training["label"].astype(int)
-    if not active.enough_codes(labels):
-        st.caption("The learning curve and the second-look list need at least "
-                   f"{active.MIN_PER_CLASS} coded posts of each kind.")
-        return
-    try:
-        curve = cached.learning_curve(training["text"], labels)
-        suspects = cached.suspect_labels(training["text"], labels)
-    except CodingError as err:
-        st.info(str(err))
-        return
-    slides.chart(charts.learning_curve_figure(curve), key="code_curve")
-    flagged = suspects[suspects["suspect"]]
-    st.subheader(f"Worth a second look: {len(flagged)} final labels the model doubts")
-    st.caption("A cross-validated model is confident these posts belong to the other class. "
-               "Nothing is changed automatically: discuss them with the raters.")
-    if state.presenter():
-        st.caption("Presenter mode: the posts themselves are hidden.")
-        return
-    st.dataframe(state.visible_posts(flagged.assign(
-        label=flagged["label"].map(CODE_NAMES),
-        probability=flagged["probability"].round(2))[["text", "label", "probability"]]),
-        hide_index=True)
 
 
 st.title("Coding")
