@@ -148,6 +148,7 @@ def jump_note(y_train: Sequence[int], oof_proba: Sequence[float], y_test: Sequen
     """
     points = OperatingPoints.from_scores(y_train, oof_proba)
     share = {r: describe(y_test, test_proba, points.for_cost(r)).flagged_other for r in ratios}
+    others = int(np.sum(np.asarray(y_test) == 0))
     low = high = ratio  # the run of ratios around this one that moves in small steps only
     while low - 1 in share and abs(share[low - 1] - share[low]) <= ALIKE:
         low -= 1
@@ -157,7 +158,8 @@ def jump_note(y_train: Sequence[int], oof_proba: Sequence[float], y_test: Sequen
         return ""
     end = " (the end of the slider)" if high == ratios[-1] else ""
     return (f"Every ratio from {low} to {high}{end} gives about this same choice, and one step "
-            f"lower ({low - 1}) the model wrongly flags {share[low - 1]:.0%} of the other posts "
-            f"where {low} already flags {share[low]:.0%}: no setting in between is the best at "
+            f"lower ({low - 1}) the model wrongly flags {share[low - 1]:.0%} of the {others:,} "
+            f"other test posts where {low} already flags {share[low]:.0%}: no setting in "
+            "between is the best at "
             "any cost ratio, so the slider jumps over them. Models with more spread-out "
             "scores, such as logistic regression, usually give finer steps.")

@@ -75,7 +75,8 @@ def test_a_wide_plateau_after_a_jump_is_explained() -> None:
     assert note.startswith("Every ratio from ")
     low = int(note.split("Every ratio from ")[1].split()[0])
     assert "to 50 (the end of the slider) gives about this same choice" in note
-    assert f"one step lower ({low - 1}) the model wrongly flags 0%" in note
+    assert f"one step lower ({low - 1}) the model wrongly flags 0% of the 100 other test " \
+        "posts" in note  # with its n
     assert f"where {low} already flags 100%" in note
     # a model with spread-out scores on enough posts moves step by step: nothing to explain
     rng = np.random.default_rng(0)
