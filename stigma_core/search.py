@@ -20,6 +20,10 @@ refit=False)`` picks (``best_params_``) and what ``cross_val_predict(best, metho
   and kernel setting and sharing it across every ``C`` and all six SVC fits of the
   calibration (``stigma_core.kernels`` reproduces libsvm's kernel arithmetic, so the
   precomputed-kernel SVMs are the same to the bit);
+- for k-nearest neighbours (uniform votes), searching the neighbours once per fold at the
+  largest k of the grid and reading every smaller k off them where the k nearest are
+  unique, asking ``KNeighborsClassifier(n_neighbors=k)`` itself only for the posts with a
+  tie at the k-th neighbour (see ``_knn``);
 - running the units of work in worker processes with ``n_jobs``, several searches in one
   pool with :func:`grid_search_many` (e.g. every model family at once);
 - reporting progress after each unit: ``progress(fraction, message)``.
@@ -46,6 +50,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.metrics import get_scorer, roc_auc_score
 from sklearn.model_selection import ParameterGrid
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
@@ -57,6 +62,7 @@ STAGED = (GradientBoostingClassifier, RandomForestClassifier)
 N_EST = "model__n_estimators"
 DEPTH = "model__max_depth"
 SVM_C = "model__estimator__C"
+KNN_K = "model__n_neighbors"
 RAND_R_MAX = 2147483647
 """The bound of the one draw each tree takes from a boosted model's random stream (sklearn's
 ``Splitter.init``: ``random_state.randint(0, RAND_R_MAX)``)."""
@@ -83,7 +89,7 @@ class _Unit:
     ``kind``: ``"single"`` (one setting), ``"forest"`` (every ``n_estimators`` of one
     forest setting, fitted once at the largest), ``"boosting"`` (every ``n_estimators`` and
     ``max_depth`` of one boosting setting group), ``"svm"`` (every ``C`` of one kernel
-    setting).
+    setting), ``"knn"`` (every ``n_neighbors`` of one neighbours setting).
     """
 
     search: int
@@ -160,6 +166,10 @@ def _units(search: int, pipeline: Pipeline, combos: list[dict[str, Any]],
         elif several and _svm_ok(model, combos):
             for members in _groups(combos, (SVM_C,)):
                 units.append(_Unit(search, fold, members, "svm", weight=0.5 * len(members)))
+        elif (several and isinstance(model, KNeighborsClassifier)
+              and all(KNN_K in c for c in combos)):
+            for members in _groups(combos, (KNN_K,)):
+                units.append(_Unit(search, fold, members, "knn", weight=0.1 * len(members)))
         else:
             units.extend(_Unit(search, fold, [i]) for i in range(len(combos)))
     for unit in units:
@@ -206,6 +216,8 @@ def _run_unit(token: str, pipeline: Pipeline, X: Any, y: np.ndarray, train: np.n
                                             y_train, Xt_test, y_test)
     elif unit.kind == "svm" and sparse.issparse(Xt_train):
         scores, probas = _svm(pipeline, unit.params, Xt_train, y_train, Xt_test, y_test)
+    elif unit.kind == "knn":
+        scores, probas = _knn(pipeline, unit.params, Xt_train, y_train, Xt_test, y_test)
     elif unit.kind == "forest":
         counts = [int(p[N_EST]) for p in unit.params]
         model = _model(pipeline, {**unit.params[0], N_EST: max(counts)})
@@ -215,12 +227,7 @@ def _run_unit(token: str, pipeline: Pipeline, X: Any, y: np.ndarray, train: np.n
         scores = [float(roc_auc_score(y_test, by_count[k][:, positive])) for k in counts]
         probas = [by_count[k][:, positive] for k in counts]
     else:
-        scores, probas = [], []
-        for params in unit.params:
-            model = _model(pipeline, params).fit(Xt_train, y_train)
-            positive = list(model.classes_).index(1)
-            scores.append(float(get_scorer("roc_auc")(model, Xt_test, y_test)))
-            probas.append(model.predict_proba(Xt_test)[:, positive])
+        scores, probas = _plain(pipeline, unit.params, Xt_train, y_train, Xt_test, y_test)
     return scores, probas, time.perf_counter() - start, chained
 
 
@@ -422,6 +429,88 @@ def _svm(pipeline: Pipeline, params: list[dict[str, Any]], Xt_train: Any,
         positive = list(model.classes_).index(1)
         scores.append(float(get_scorer("roc_auc")(model, rows_test, y_test)))
         probas.append(model.predict_proba(rows_test)[:, positive])
+    return scores, probas
+
+
+# --- k-nearest neighbours: one neighbour search for every k --------------------------------
+
+
+def _knn_shared_ok(model: KNeighborsClassifier, X: Any) -> bool:
+    """Whether ``model`` (fitted) finds neighbours the way ``_knn`` reads them: uniform
+    votes counted over ``kneighbors`` (not ``ArgKminClassMode``'s own heaps), and
+    ``kneighbors`` by brute force through ``pairwise_distances_chunked`` on sparse CSR
+    matrices, where each post's distances are computed from its own row alone (a sparse
+    product, row norms) and its neighbours picked by ``np.argpartition`` on its own row.
+    That is scikit-learn's path for sparse TF-IDF input with the Euclidean metric (its
+    Cython reductions refuse sparse Euclidean input whatever the rows); any other path
+    (trees, the reductions on dense input or other metrics) is left to the plain fits."""
+    try:  # scikit-learn's private helpers: if they move, the plain fits run instead
+        from sklearn.metrics._pairwise_distances_reduction import ArgKmin, ArgKminClassMode
+        from sklearn.neighbors._classification import _adjusted_metric
+    except ImportError:  # pragma: no cover
+        return False
+    if (model.weights != "uniform" or model._fit_method != "brute"
+            or model.effective_metric_ != "euclidean" or model.outputs_2d_
+            or not sparse.issparse(X) or X.format != "csr"
+            or not sparse.issparse(model._fit_X)):
+        return False
+    metric, _ = _adjusted_metric(metric=model.metric, metric_kwargs=model.metric_params,
+                                 p=model.p)
+    return metric == "euclidean" and not (
+        ArgKminClassMode.is_usable_for(X, model._fit_X, metric)
+        or ArgKmin.is_usable_for(X, model._fit_X, model.effective_metric_))
+
+
+def _knn(pipeline: Pipeline, params: list[dict[str, Any]], Xt_train: Any,
+         y_train: np.ndarray, Xt_test: Any, y_test: np.ndarray) -> tuple[list, list]:
+    """Every ``n_neighbors`` of one neighbours setting, from one neighbour search.
+
+    The neighbours of each held-out post are searched once, at the largest k of the grid
+    plus one. For a k where the post's k-th and (k+1)-th distances differ, the k nearest
+    posts are the same set whatever algorithm picks them, so the uniform vote (the count
+    of each class over k, scikit-learn's ``predict_proba``) is read off the first k. Where
+    they are equal, scikit-learn's own pick among the tied posts decides the vote, so
+    ``KNeighborsClassifier(n_neighbors=k)`` is asked for just those posts: scikit-learn
+    handles each post on its own (``_knn_shared_ok``), so the answer is the one it gives
+    with all posts. Distances are compared after the square root ``kneighbors`` returns:
+    equal squares stay equal, so no tie is missed (a few near-ties are sent to
+    scikit-learn needlessly).
+    """
+    counts = [int(p[KNN_K]) for p in params]
+    top = max(counts)
+    base = _model(pipeline, {**params[0], KNN_K: top})
+    n_train = Xt_train.shape[0]
+    if top > n_train or not isinstance(base, KNeighborsClassifier):
+        return _plain(pipeline, params, Xt_train, y_train, Xt_test, y_test)
+    base.fit(Xt_train, y_train)
+    if not _knn_shared_ok(base, Xt_test):
+        return _plain(pipeline, params, Xt_train, y_train, Xt_test, y_test)
+    distance, index = base.kneighbors(Xt_test, n_neighbors=min(top + 1, n_train))
+    positive = list(base.classes_).index(1)
+    is_positive = (y_train == base.classes_[positive])[index]
+    positives = np.cumsum(is_positive, axis=1)
+    scores, probas = [], []
+    for k in counts:
+        proba = positives[:, k - 1] / np.float64(k)
+        if k < distance.shape[1]:
+            tied = np.flatnonzero(distance[:, k - 1] == distance[:, k])
+            if tied.size:
+                model = _model(pipeline, params[counts.index(k)]).fit(Xt_train, y_train)
+                proba[tied] = model.predict_proba(Xt_test[tied])[:, positive]
+        scores.append(float(roc_auc_score(y_test, proba)))
+        probas.append(proba)
+    return scores, probas
+
+
+def _plain(pipeline: Pipeline, params: list[dict[str, Any]], Xt_train: Any,
+           y_train: np.ndarray, Xt_test: Any, y_test: np.ndarray) -> tuple[list, list]:
+    """Each setting fitted and scored on its own, as GridSearchCV does."""
+    scores, probas = [], []
+    for p in params:
+        model = _model(pipeline, p).fit(Xt_train, y_train)
+        positive = list(model.classes_).index(1)
+        scores.append(float(get_scorer("roc_auc")(model, Xt_test, y_test)))
+        probas.append(model.predict_proba(Xt_test)[:, positive])
     return scores, probas
 
 

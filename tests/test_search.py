@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors._base import KNeighborsMixin
+from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
 from stigma_core.kernels import prediction_kernel, training_kernel
@@ -18,6 +22,7 @@ from stigma_core.models import FAMILIES, build_pipeline, train_models
 from stigma_core.search import (
     SearchSpec,
     _continued,
+    _knn_shared_ok,
     _same_stages,
     grid_search,
     grid_search_many,
@@ -183,3 +188,111 @@ def test_families_searched_together_give_the_same_results(
     for (family, grid), result in zip(families.items(), together, strict=True):
         alone = _ours(family, grid, X, y)
         assert result.best_params == alone[0] and np.array_equal(result.oof_proba, alone[1])
+
+
+@pytest.fixture(scope="module")
+def duplicated(sample_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """360 posts drawn with replacement from 120 distinct ones, a quarter of the copies coded
+    the other way: many held-out posts have several training posts at the very same
+    distance, with different labels, so which tied post counts changes the vote."""
+    df = pd.read_csv(sample_dir / "train.csv").sample(120, random_state=5)
+    drawn = df.sample(360, replace=True, random_state=6)
+    y = drawn["label"].to_numpy().copy()
+    flip = np.random.default_rng(7).random(len(y)) < 0.25
+    y[flip] = 1 - y[flip]
+    return pd.DataFrame({"text": drawn["text"].astype(str).to_numpy()}), y
+
+
+def _plain_knn(pipeline: Pipeline, grid: dict, X: pd.DataFrame, y: np.ndarray) -> tuple:
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    search = GridSearchCV(pipeline, grid, scoring="roc_auc", cv=folds, refit=False,
+                          error_score="raise").fit(X, y)
+    best = clone(pipeline).set_params(**search.best_params_)
+    oof = cross_val_predict(best, X, y, cv=folds, method="predict_proba")[:, 1]
+    fold_scores = np.column_stack([search.cv_results_[f"split{i}_test_score"] for i in range(5)])
+    return search.best_params_, oof, fold_scores
+
+
+def _other_tie_break(self: Any, dist: np.ndarray, start: int, n_neighbors: int,
+                     return_distance: bool) -> Any:
+    """scikit-learn's ``_kneighbors_reduce_func`` with another valid pick among tied
+    posts, one that changes with k (numpy's ``argpartition`` on this machine happens to
+    keep the lowest row numbers, but that is not promised: other CPUs and numpy builds
+    pick otherwise)."""
+    salt = (np.arange(dist.shape[1]) + 1) * (2 * n_neighbors + 1) * 2654435761 % 2**31
+    order = np.lexsort((np.broadcast_to(salt, dist.shape), dist), axis=-1)
+    neigh_ind = order[:, :n_neighbors]
+    if not return_distance:
+        return neigh_ind
+    picked = dist[np.arange(dist.shape[0])[:, None], neigh_ind]
+    return (np.sqrt(picked) if self.effective_metric_ == "euclidean" else picked), neigh_ind
+
+
+@pytest.mark.parametrize("tie_break", ["numpy", "other"])
+def test_knn_ties_read_from_scikit_learn_and_the_rest_from_one_search(
+    duplicated: tuple[pd.DataFrame, np.ndarray], tie_break: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The paper grid (k = 1..25) on a corpus full of tied neighbours: every fold score,
+    the choice and the out-of-fold probabilities equal GridSearchCV's bit for bit, whatever
+    scikit-learn picks among tied posts (with ``other``, reading each k off the neighbours
+    of the largest k changes votes)."""
+    if tie_break == "other":
+        monkeypatch.setattr(KNeighborsMixin, "_kneighbors_reduce_func", _other_tie_break)
+    X, y = duplicated
+    grid = FAMILIES["knn"].grid("paper")
+    assert grid == {"model__n_neighbors": list(range(1, 26))}
+    naive_wrong = tied_total = 0
+    for fold in range(5):
+        A, B, y_train = _fold_matrices("knn", X, y, fold)
+        distance, index = KNeighborsClassifier(25).fit(A, y_train).kneighbors(B, 26)
+        for k in range(1, 26):
+            model = KNeighborsClassifier(k).fit(A, y_train)
+            true = model.predict_proba(B)[:, 1]
+            naive = (y_train[index[:, :k]] == 1).sum(axis=1) / k
+            tied = np.flatnonzero(distance[:, k - 1] == distance[:, k])
+            tied_total += tied.size
+            naive_wrong += int((naive != true).sum())
+            # no tie at the k-th neighbour: the first k of the largest k's are the k nearest
+            assert np.array_equal(np.delete(naive, tied), np.delete(true, tied))
+            # scikit-learn answers each post on its own: asking for the tied posts alone
+            assert np.array_equal(model.predict_proba(B[tied])[:, 1], true[tied])
+    assert tied_total > 1000
+    if tie_break == "other":
+        assert naive_wrong > 100
+    pipeline = build_pipeline("knn", FEATURES, seed=0)
+    want_params, want_oof, want_scores = _plain_knn(pipeline, grid, X, y)
+    result = grid_search(pipeline, grid, X, y, StratifiedKFold(5, shuffle=True, random_state=0))
+    assert np.array_equal(result.scores, want_scores)
+    assert result.best_params == want_params
+    assert np.array_equal(result.oof_proba, want_oof)
+
+
+def test_knn_paper_grid_is_one_search_per_fold(data: tuple[pd.DataFrame, np.ndarray]) -> None:
+    X, y = data
+    calls: list[str] = []
+    _ours("knn", FAMILIES["knn"].grid("paper"), X, y, progress=lambda f, m: calls.append(m))
+    assert len(calls) == 5  # every k of a fold in one unit
+    A, B, y_train = _fold_matrices("knn", X, y)
+    assert A.format == "csr"  # sparse TF-IDF: the path _knn reads neighbours from
+    assert _knn_shared_ok(KNeighborsClassifier(25).fit(A, y_train), B)
+    assert not _knn_shared_ok(KNeighborsClassifier(25, weights="distance").fit(A, y_train), B)
+    assert not _knn_shared_ok(KNeighborsClassifier(25).fit(A.toarray(), y_train), B.toarray())
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["sparse", "dense"])
+def test_knn_other_settings_fall_back_to_plain_fits_exactly(
+    duplicated: tuple[pd.DataFrame, np.ndarray], dense: bool
+) -> None:
+    """Distance weights (a weighted sum whose order matters) and dense input (scikit-learn's
+    Cython heaps pick among ties differently) are fitted k by k, and still equal."""
+    X, y = duplicated
+    grid = {"model__n_neighbors": [1, 4, 9, 25], "model__weights": ["uniform", "distance"]}
+    pipeline = build_pipeline("knn", FEATURES, seed=0)
+    if dense:
+        pipeline.set_params(features__sparse_threshold=0.0)
+    want_params, want_oof, want_scores = _plain_knn(pipeline, grid, X, y)
+    result = grid_search(pipeline, grid, X, y, StratifiedKFold(5, shuffle=True, random_state=0))
+    assert np.array_equal(result.scores, want_scores)
+    assert result.best_params == want_params
+    assert np.array_equal(result.oof_proba, want_oof)
