@@ -25,6 +25,9 @@ cleared before every timed run, so the library is measured cold.
 Scoring runs first so its peak memory is not hidden under training's.
 The paper's families are named in ``PAPER_FAMILIES`` (the registry holds newer ones too).
 
+``--part training --families knn --repeats 5`` times one family alone, five times over
+(medians per family), e.g. for a change to one family's search.
+
 Run: .venv/bin/python bench/speed.py  -> bench/results/speed.json
 """
 
@@ -442,10 +445,13 @@ def naive_selected_features(split: dict[str, Any]) -> list[str]:
 
 
 def training_benchmark(
-    sample: pd.DataFrame, families: list[str], grid_points: int | None, naive: bool
+    sample: pd.DataFrame, families: list[str], grid_points: int | None, naive: bool,
+    repeats: int = 1,
 ) -> dict[str, Any]:
     """Library (every core, one process) vs plain GridSearchCV (and, with ``naive``, the
-    naive per-row pipeline) over the paper grids, family by family."""
+    naive per-row pipeline) over the paper grids, family by family. With ``repeats`` > 1
+    the one-process library run and each family's plain run are repeated (alternating, so
+    both see the same spells of load) and the per-family figures are medians."""
     warm_one_off_imports()
     warm_up(None)
     load_before = [round(v, 2) for v in os.getloadavg()]
@@ -453,19 +459,35 @@ def training_benchmark(
     print(f"  library, every core: {every_s:.1f} s ({every['cpu_s']} CPU s)", flush=True)
     ours_s, run, one = library_training(sample, families, n_jobs=1)
     print(f"  library, one process: {ours_s:.1f} s ({one['cpu_s']} CPU s)", flush=True)
+    library_runs = {f: [run.results[f].fit_seconds] for f in families}
+    plain_runs: dict[str, list[dict[str, Any]]] = {f: [] for f in families}
+    for repeat in range(repeats):
+        if repeat:
+            _, again, _ = library_training(sample, families, n_jobs=1)
+            for f in families:
+                library_runs[f].append(again.results[f].fit_seconds)
+        for family in families:
+            plain_runs[family].append(plain_train_family(family, run))
     plain = {}
     for family in families:
-        plain[family] = plain_train_family(family, run)
-        print(f"  {family:<20} library {run.results[family].fit_seconds:7.1f} s   plain "
-              f"GridSearchCV {plain[family]['seconds']:8.1f} s", flush=True)
-    plain_s = sum(p["seconds"] for p in plain.values())
-    plain_cpu = sum(p["cpu_s"] for p in plain.values())
+        runs = plain_runs[family]
+        plain[family] = {**runs[0],
+                         "seconds": statistics.median(r["seconds"] for r in runs),
+                         "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+                         "runs_s": [r["seconds"] for r in runs]}
+        print(f"  {family:<20} library {statistics.median(library_runs[family]):7.2f} s   "
+              f"plain GridSearchCV {plain[family]['seconds']:8.2f} s"
+              f"{f' (medians of {repeats})' if repeats > 1 else ''}", flush=True)
+    plain_s = sum(p["runs_s"][0] for p in plain.values())
+    plain_cpu = sum(plain_runs[f][0]["cpu_s"] for f in families)
     per_family = {
-        f: {"library_one_process_s": round(run.results[f].fit_seconds, 2),
+        f: {"library_one_process_s": round(statistics.median(library_runs[f]), 2),
+            "library_one_process_runs_s": [round(v, 3) for v in library_runs[f]],
             "plain_gridsearchcv_s": plain[f]["seconds"],
+            "plain_gridsearchcv_runs_s": plain[f]["runs_s"],
             "plain_gridsearchcv_cpu_s": plain[f]["cpu_s"],
             "speedup_one_process_vs_plain": round(plain[f]["seconds"]
-                                                  / run.results[f].fit_seconds, 2),
+                                                  / statistics.median(library_runs[f]), 2),
             "same_best_params_as_plain": plain[f]["same_best_params"],
             "same_oof_probabilities_as_plain": plain[f]["same_oof_probabilities"],
             "every_core_same_as_one_process": (
@@ -481,6 +503,7 @@ def training_benchmark(
     out: dict[str, Any] = {
         "posts": len(sample),
         "train_posts": run.n_train,
+        "repeats": repeats,
         "selected_features": run.selected_features,
         "load_average_before": load_before,
         "library_every_core": every,
@@ -529,6 +552,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--naive-grid-points", type=int, default=None,
                         help="time the naive search on this many grid points per family and "
                              "extrapolate linearly (default: the whole grid)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="training: repeat the one-process library run and each "
+                             "family's plain run this many times; per-family medians")
     parser.add_argument("--out", default=str(RESULTS / "speed.json"))
     return parser.parse_args(argv)
 
@@ -575,7 +601,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(f"Training on {len(sample)} posts, paper grids, {len(families)} families",
               flush=True)
         result["training"] = training_benchmark(sample, families, args.naive_grid_points,
-                                                args.naive)
+                                                args.naive, args.repeats)
     result["peak_rss_mib_end"] = peak_rss_mib()
     result["run_seconds"] = round(time.perf_counter() - started, 1)
     write_json(result, Path(args.out))
