@@ -469,7 +469,8 @@ def _knn(pipeline: Pipeline, params: list[dict[str, Any]], Xt_train: Any,
     plus one. For a k where the post's k-th and (k+1)-th distances differ, the k nearest
     posts are the same set whatever algorithm picks them, so the uniform vote (the count
     of each class over k, scikit-learn's ``predict_proba``) is read off the first k. Where
-    they are equal, scikit-learn's own pick among the tied posts decides the vote, so
+    they are equal, scikit-learn's own pick among the tied posts may decide the vote: unless
+    the tied posts all share one label (``_tied_votes``),
     ``KNeighborsClassifier(n_neighbors=k)`` is asked for just those posts: scikit-learn
     handles each post on its own (``_knn_shared_ok``), so the answer is the one it gives
     with all posts. Distances are compared after the square root ``kneighbors`` returns:
@@ -485,21 +486,51 @@ def _knn(pipeline: Pipeline, params: list[dict[str, Any]], Xt_train: Any,
     base.fit(Xt_train, y_train)
     if not _knn_shared_ok(base, Xt_test):
         return _plain(pipeline, params, Xt_train, y_train, Xt_test, y_test)
-    distance, index = base.kneighbors(Xt_test, n_neighbors=min(top + 1, n_train))
+    width = min(top + 1, n_train)
+    distance, index = base.kneighbors(Xt_test, n_neighbors=width)
     positive = list(base.classes_).index(1)
     is_positive = (y_train == base.classes_[positive])[index]
     positives = np.cumsum(is_positive, axis=1)
     scores, probas = [], []
     for k in counts:
-        proba = positives[:, k - 1] / np.float64(k)
-        if k < distance.shape[1]:
+        count = positives[:, k - 1].copy()
+        ask = np.array([], dtype=np.intp)
+        if k < width:
             tied = np.flatnonzero(distance[:, k - 1] == distance[:, k])
-            if tied.size:
-                model = _model(pipeline, params[counts.index(k)]).fit(Xt_train, y_train)
-                proba[tied] = model.predict_proba(Xt_test[tied])[:, positive]
+            count[tied], known = _tied_votes(distance[tied], is_positive[tied],
+                                             positives[tied], k, width == n_train)
+            ask = tied[~known]
+        proba = count / np.float64(k)
+        if ask.size:
+            model = _model(pipeline, params[counts.index(k)]).fit(Xt_train, y_train)
+            proba[ask] = model.predict_proba(Xt_test[ask])[:, positive]
         scores.append(float(roc_auc_score(y_test, proba)))
         probas.append(proba)
     return scores, probas
+
+
+def _tied_votes(distance: np.ndarray, is_positive: np.ndarray, positives: np.ndarray, k: int,
+                complete: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Positive votes among the k nearest for posts tied at the k-th neighbour, where the
+    tie cannot change them, and which posts those are.
+
+    The k nearest are every post closer than the k-th distance and some of the posts at
+    it. When all posts at that distance are in the rows (a farther one follows them, or
+    the rows hold every training post: ``complete``) and share one label, whichever are
+    picked vote alike: the count is the closer posts' positives plus the rest of k times
+    that label. Rows are sorted by distance, so the tied posts are one run.
+    """
+    if distance.shape[0] == 0:
+        return np.zeros(0, dtype=positives.dtype), np.zeros(0, dtype=bool)
+    width = distance.shape[1]
+    at = distance == distance[:, k - 1][:, None]
+    first = at.argmax(axis=1)
+    last = width - 1 - at[:, ::-1].argmax(axis=1)
+    tied_positive = np.where(at, is_positive, False).sum(axis=1)
+    one_label = (tied_positive == 0) | (tied_positive == last - first + 1)
+    known = one_label & (complete | (last < width - 1))
+    closer = np.where(first > 0, positives[np.arange(len(first)), first - 1], 0)
+    return closer + (k - first) * (tied_positive > 0), known
 
 
 def _plain(pipeline: Pipeline, params: list[dict[str, Any]], Xt_train: Any,

@@ -24,6 +24,7 @@ from stigma_core.search import (
     _continued,
     _knn_shared_ok,
     _same_stages,
+    _tied_votes,
     grid_search,
     grid_search_many,
 )
@@ -242,14 +243,15 @@ def test_knn_ties_read_from_scikit_learn_and_the_rest_from_one_search(
     X, y = duplicated
     grid = FAMILIES["knn"].grid("paper")
     assert grid == {"model__n_neighbors": list(range(1, 26))}
-    naive_wrong = tied_total = 0
+    naive_wrong = tied_total = tied_known = 0
     for fold in range(5):
         A, B, y_train = _fold_matrices("knn", X, y, fold)
         distance, index = KNeighborsClassifier(25).fit(A, y_train).kneighbors(B, 26)
+        is_positive = y_train[index] == 1
         for k in range(1, 26):
             model = KNeighborsClassifier(k).fit(A, y_train)
             true = model.predict_proba(B)[:, 1]
-            naive = (y_train[index[:, :k]] == 1).sum(axis=1) / k
+            naive = is_positive[:, :k].sum(axis=1) / k
             tied = np.flatnonzero(distance[:, k - 1] == distance[:, k])
             tied_total += tied.size
             naive_wrong += int((naive != true).sum())
@@ -257,7 +259,12 @@ def test_knn_ties_read_from_scikit_learn_and_the_rest_from_one_search(
             assert np.array_equal(np.delete(naive, tied), np.delete(true, tied))
             # scikit-learn answers each post on its own: asking for the tied posts alone
             assert np.array_equal(model.predict_proba(B[tied])[:, 1], true[tied])
-    assert tied_total > 1000
+            # ties among posts of one label, all of them in the rows, vote alike
+            count, known = _tied_votes(distance[tied], is_positive[tied],
+                                       np.cumsum(is_positive[tied], axis=1), k, False)
+            assert np.array_equal(count[known] / k, true[tied][known])
+            tied_known += int(known.sum())
+    assert tied_total > 1000 and 100 < tied_known < tied_total - 100
     if tie_break == "other":
         assert naive_wrong > 100
     pipeline = build_pipeline("knn", FEATURES, seed=0)
