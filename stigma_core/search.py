@@ -22,8 +22,8 @@ refit=False)`` picks (``best_params_``) and what ``cross_val_predict(best, metho
   precomputed-kernel SVMs are the same to the bit);
 - for k-nearest neighbours (uniform votes), searching the neighbours once per fold at the
   largest k of the grid and reading every smaller k off them where the k nearest are
-  unique, asking ``KNeighborsClassifier(n_neighbors=k)`` itself only for the posts with a
-  tie at the k-th neighbour (see ``_knn``);
+  unique (or tied posts share one label), asking ``KNeighborsClassifier(n_neighbors=k)``
+  itself only for the posts with a mixed-label tie at the k-th neighbour (see ``_knn``);
 - running the units of work in worker processes with ``n_jobs``, several searches in one
   pool with :func:`grid_search_many` (e.g. every model family at once);
 - reporting progress after each unit: ``progress(fraction, message)``.
