@@ -182,7 +182,7 @@ def run_engine(engine: str, model: str, corpus: str, out: str) -> dict[str, Any]
                 from stigma_core.parallel import warm_up
 
                 start = time.perf_counter()
-                result["workers"] = warm_up(n_jobs)
+                result["workers"] = warm_up(n_jobs, training=False)
                 result["pool_start_s"] = round(time.perf_counter() - start, 2)
             start = time.perf_counter()
             summary = score_file(bundle, corpus, "text", out, n_jobs=n_jobs)

@@ -19,15 +19,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from stigma_core.errors import ModelError
 from stigma_core.parallel import worker_count
-from stigma_core.persist import ModelBundle
 from stigma_core.scale import PREDICTED, PROBABILITY, _positive_column, score_chunk, score_texts
+
+if TYPE_CHECKING:  # workers import this module: persist pulls in much they never use
+    from stigma_core.persist import ModelBundle
 
 MAX_LOCAL_WORKERS = 8
 LOCAL_MEMORY_LIMIT = "2GiB"

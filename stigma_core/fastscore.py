@@ -29,7 +29,7 @@ from sklearn.feature_extraction import text as sk_text
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from stigma_core.interning import StringInterner, holding_memo_lock
+from stigma_core.interning import MEMO_LIMIT, StringInterner, holding_memo_lock
 
 WHITESPACE_TOKENS = r"\S+"
 """The token pattern whose tokens are exactly ``str.split()``'s (tested over every code point:
@@ -84,7 +84,8 @@ def count_matrix(vectorizer: Any, docs: list[str]) -> Any:
 
 
 _DOC_BREAK = "\x00"
-_TOKENS = StringInterner(150_000)
+_TOKENS = StringInterner(MEMO_LIMIT)
+"""Distinct tokens numbered so far (bounded: see ``interning.MEMO_LIMIT``)."""
 
 
 def _count_matrix_by_doc(vectorizer: Any, docs: list[str]) -> Any:

@@ -35,6 +35,14 @@ lock for all of them, so nested calls never deadlock; worker processes have one 
 never wait on it."""
 
 
+MEMO_LIMIT = 50_000
+"""Distinct runs (and tokens, and lemmas) remembered per process before a memo starts afresh.
+Each entry costs a few hundred bytes in every worker process, and a stream of new posts fills
+the memos with words met once (names, numbers, links): at 150,000 the memos of preprocessing,
+sentiment and TF-IDF made each scoring worker grow by about 320 MB, at 50,000 by about 170 MB,
+with no more CPU time per post (bench/scale.py's 1M new posts)."""
+
+
 def holding_memo_lock(function: F) -> F:
     """Run ``function`` while holding ``MEMO_LOCK``."""
     @functools.wraps(function)

@@ -52,28 +52,34 @@ def executor(workers: int) -> Any:
                                  initializer=_allow_memory_growth)
 
 
-def _warm(_: int = 0) -> int:
-    """Worker task: import what scoring and training need and load their compiled code, so
-    the first real task does not pay for it; a short pause lets every worker take one."""
+def _warm(training: bool = True) -> int:
+    """Worker task: import what scoring (and, with ``training``, model search) needs and
+    load the compiled code, so the first real task does not pay for it; a short pause lets
+    every worker take one. Scoring alone leaves out ``stigma_core.search`` (about 55 MB per
+    worker: it pulls in the statistics and plotting libraries)."""
     import time
 
-    import stigma_core.search  # noqa: F401 - the import is the point
     from stigma_core.features import character_counts
     from stigma_core.sentiment import sentiment_many
-    from stigma_core.text import preprocess_many
+    from stigma_core.text import _tokenizer, preprocess_many
 
-    # one tiny call each: loads the compiled (numba) code and parses the sentiment lexicon,
-    # about half a second per process that the first real chunk would otherwise pay
+    if training:
+        import stigma_core.search  # noqa: F401 - the import is the point
+    # one tiny call each: loads the compiled (numba) code, parses the sentiment lexicon and
+    # builds the tokenizer, about half a second per process that the first real chunk would
+    # otherwise pay
     sentiment_many(["warm up :)"])
     character_counts(["warm up #now"])
     preprocess_many(["warm up"])
+    _tokenizer()
     time.sleep(0.2)
     return os.getpid()
 
 
-def warm_up(n_jobs: int | None = None) -> int:
+def warm_up(n_jobs: int | None = None, *, training: bool = True) -> int:
     """Start the worker processes and import the libraries in them now (a few seconds),
-    e.g. while a user picks a file; returns how many distinct workers answered."""
+    e.g. while a user picks a file; ``training=False`` readies them for scoring only (less
+    memory). Returns how many distinct workers answered."""
     workers = worker_count(n_jobs)
     pool = executor(workers)
-    return len(set(pool.map(_warm, range(workers))))
+    return len(set(pool.map(_warm, [training] * workers)))

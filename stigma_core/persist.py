@@ -91,8 +91,13 @@ class ModelBundle:
 def _skops() -> Any:
     """``skops.io``, imported on first use: importing it walks every scikit-learn module,
     which pulls in torch when the embeddings extra is installed (about 3 s and hundreds of MB
-    per process): scoring workers that never read or write a model file should not pay it."""
-    import skops.io
+    per process): scoring workers that never read or write a model file should not pay it.
+    The walk's detour into scikit-learn's torch shims is skipped (``lean_imports``), so
+    reading a model file does not import torch either."""
+    from stigma_core.lean_imports import skipping_sklearn_torch_shims
+
+    with skipping_sklearn_torch_shims():
+        import skops.io
 
     return skops.io
 

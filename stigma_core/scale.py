@@ -22,13 +22,14 @@ import pickle
 import shutil
 import tempfile
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,9 @@ import pandas as pd
 from stigma_core.errors import CorpusError, ModelError
 from stigma_core.fastscore import fast_pipeline
 from stigma_core.parallel import executor, worker_count
-from stigma_core.persist import ModelBundle
+
+if TYPE_CHECKING:  # worker processes import this module: persist pulls in much they never use
+    from stigma_core.persist import ModelBundle
 
 Progress = Callable[[float, str], None]
 PROBABILITY = "stigma_probability"
@@ -45,7 +48,16 @@ CHUNK_SIZE = 10_000
 PARALLEL_MIN = 50_000
 """Fewest distinct posts worth starting worker processes for (they take a few seconds to
 import the libraries; below this one process is as fast)."""
-BATCH_ROWS = 100_000
+BATCH_ROWS = 25_000
+STREAM_IN_FLIGHT = 4
+"""Batches a stream keeps read and sent to the workers ahead of the one it writes: enough
+that the workers always have a chunk waiting, few enough that memory holds about
+``(STREAM_IN_FLIGHT + 1) * BATCH_ROWS`` rows (100,000-row batches, three at a time, held
+about 190 MB more at the peak, and the workers idled at each batch's end)."""
+CSV_BLOCK_BYTES = 1 << 20
+"""Bytes pyarrow parses at a time when streaming a CSV. Bigger blocks read no faster here
+but held far more memory (16 MiB blocks: about 260 MB more at the peak of a 1M-row file);
+a record longer than a block makes the reader start again with bigger blocks."""
 STREAM_FORMATS = ("csv", "tsv", "jsonl", "ndjson", "parquet")
 
 
@@ -129,10 +141,13 @@ def score_unique(
         return job.collect(report)
 
 
-def _use_workers(n_posts: int, chunk_size: int, n_jobs: int | None) -> bool:
-    """Whether ``n_posts`` distinct posts go to worker processes (see ``PARALLEL_MIN``)."""
+def _use_workers(n_posts: int, chunk_size: int, n_jobs: int | None,
+                 minimum: int | None = None) -> bool:
+    """Whether ``n_posts`` distinct posts go to worker processes: at least two chunks, two
+    processes and ``minimum`` posts (default ``PARALLEL_MIN``)."""
     chunks = -(-n_posts // chunk_size)
-    return min(worker_count(n_jobs), chunks) > 1 and n_posts >= PARALLEL_MIN
+    least = PARALLEL_MIN if minimum is None else minimum
+    return min(worker_count(n_jobs), chunks) > 1 and n_posts >= least
 
 
 @dataclass
@@ -141,6 +156,10 @@ class _PoolJob:
 
     size: int
     futures: dict[Any, int]
+
+    def done(self) -> bool:
+        """Whether every chunk is scored (collecting will not wait)."""
+        return all(future.done() for future in self.futures)
 
     def collect(self, report: Callable[[int], None] | None = None) -> np.ndarray:
         """Wait for every chunk; the probabilities in the posts' order."""
@@ -157,12 +176,15 @@ class _PoolJob:
 
 
 def _submit(bundle: ModelBundle, uniques: list[str], chunk_size: int, n_jobs: int | None,
-            path: str, key: str) -> _PoolJob:
+            path: str, key: str, *, every_worker: bool = False) -> _PoolJob:
     """Send ``uniques`` in chunks to the worker processes (the pipeline pickled at ``path``,
-    named ``key``), without waiting."""
+    named ``key``), without waiting; the pool has a process per chunk up to ``n_jobs``, or
+    ``n_jobs`` processes with ``every_worker`` (a stream keeps one pool for all its
+    batches, whatever their number of chunks)."""
     column = _positive_column(bundle)
     starts = range(0, len(uniques), chunk_size)
-    pool = executor(min(worker_count(n_jobs), len(starts)))
+    workers = worker_count(n_jobs)
+    pool = executor(workers if every_worker else min(workers, len(starts)))
     futures = {pool.submit(_score_chunk_in_worker, path, key,
                            uniques[start : start + chunk_size], column): start
                for start in starts}
@@ -304,20 +326,11 @@ def _read_batches(path: str | Path, batch_rows: int) -> Iterator[pd.DataFrame]:
         yield from pd.read_json(path, lines=True, chunksize=batch_rows, dtype=False)
         return
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     delimiter = "\t" if kind == "tsv" else ","
-    names = _csv_header(path, delimiter)
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                             strings_can_be_null=True),
-    )
     pending: list[Any] = []
     rows = 0
-    for batch in reader:
+    for batch in _csv_record_batches(path, delimiter):
         pending.append(batch)
         rows += batch.num_rows
         while rows >= batch_rows:
@@ -327,6 +340,41 @@ def _read_batches(path: str | Path, batch_rows: int) -> Iterator[pd.DataFrame]:
             pending, rows = rest.to_batches(), rest.num_rows
     if rows:
         yield pa.Table.from_batches(pending).to_pandas()
+
+
+def _csv_record_batches(path: Path, delimiter: str,
+                        block_bytes: int = CSV_BLOCK_BYTES) -> Iterator[Any]:
+    """pyarrow record batches of a delimited file, every column as text, parsed
+    ``block_bytes`` at a time. pyarrow refuses a record longer than a block ("straddling
+    object"); then the file is read again with blocks 16 times bigger, skipping the rows
+    already given, so every row comes exactly once whatever the records' lengths."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = _csv_header(path, delimiter)
+    size = path.stat().st_size
+    given = 0
+    while True:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=block_bytes),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=True),
+        )
+        seen = 0
+        try:
+            for batch in reader:
+                skip = min(max(given - seen, 0), batch.num_rows)
+                seen += batch.num_rows
+                if skip < batch.num_rows:
+                    given += batch.num_rows - skip
+                    yield batch.slice(skip) if skip else batch
+            return
+        except pa.ArrowInvalid as err:
+            if "straddl" not in str(err) or block_bytes > size:
+                raise
+            block_bytes *= 16
 
 
 @dataclass
@@ -378,6 +426,11 @@ class StreamSummary:
                 "probability_sum": self.probability_sum,
                 "raw_prevalence": self.raw_prevalence, "groups": groups,
                 "out_path": self.out_path}
+
+
+RELEASE_ROWS = 100_000
+"""A stream hands freed memory back (``release_memory``) after about this many rows: each
+call walks the whole heap (tens of milliseconds), too dear after every small batch."""
 
 
 def release_memory() -> None:
@@ -454,8 +507,9 @@ def score_file(
     with ``by``, per value of that column.
 
     Memory holds a memo of up to ``memo_size`` recently scored distinct posts (so posts
-    repeated across batches, like retweets, are scored once) and at most three batches: when
-    worker processes score batch k, this process meanwhile writes batch k-1 and reads k+1.
+    repeated across batches, like retweets, are mostly scored once) and a few batches: while
+    worker processes score up to ``STREAM_IN_FLIGHT`` batches, this process writes the
+    oldest as soon as it is scored and reads the next.
     ``transform`` (e.g. ``privacy.mask_frame``) is applied to each scored batch before it is
     written. Scoring runs on ``n_jobs`` local processes or on a Dask ``cluster``
     (``DaskScorer``). The probabilities equal ``score_texts`` on the whole file.
@@ -466,33 +520,35 @@ def score_file(
     writer = None if out_path is None else _ParquetOut(Path(out_path))
     stream = _MemoStream(bundle, memo_size, n_jobs, cluster)
     batches = iter(read_batches(path, chunk_rows))
+    released = 0
 
-    def emit(batch: pd.DataFrame, proba: np.ndarray) -> None:
-        scored = _with_scores(bundle, batch, proba)
+    def emit(job: _BatchJob) -> None:
+        nonlocal released
+        scored = _with_scores(bundle, job.batch, stream.finish(job))
         summary.add(scored, by)
         if writer is not None:
             writer.write(transform(scored) if transform else scored)
         if progress:
             progress(0.0, f"Scored {summary.rows:,} rows of {Path(path).name}")
         del scored
-        release_memory()
+        if summary.rows - released >= RELEASE_ROWS:
+            released = summary.rows
+            release_memory()
 
-    # While the workers score batch k, this process writes batch k-1 and reads batch k+1;
-    # the memo is consulted for batch k+1 only after batch k's posts are in it, as before.
+    # Batches are read and sent to the workers while earlier ones are scored; each is
+    # written once scored, in order. A batch's posts are looked up in the memo when it is
+    # read, so a post repeated within the batches in flight may be scored more than once
+    # (with the same result: a post's probability does not depend on its chunk).
+    in_flight: deque[_BatchJob] = deque()
     try:
         with stream:
-            ready = stream.prepare(next(batches, None), text_col, by)
-            previous: tuple[pd.DataFrame, np.ndarray] | None = None
-            while ready is not None:
-                job = stream.start(ready)
-                if previous is not None:
-                    emit(*previous)
-                    previous = None
-                ready = stream.prepare(next(batches, None), text_col, by)
-                previous = (job.batch, stream.finish(job))
-                del job
-            if previous is not None:
-                emit(*previous)
+            for batch in batches:
+                in_flight.append(stream.start(stream.prepare(batch, text_col, by)))
+                while in_flight and (len(in_flight) > STREAM_IN_FLIGHT
+                                     or in_flight[0].ready()):
+                    emit(in_flight.popleft())
+            while in_flight:
+                emit(in_flight.popleft())
     finally:
         if writer is not None:
             writer.close()
@@ -511,6 +567,10 @@ class _BatchJob:
     todo: np.ndarray
     fresh: list[str]
     pool_job: _PoolJob | None = None
+
+    def ready(self) -> bool:
+        """Whether the batch's posts are all scored."""
+        return self.pool_job is None or self.pool_job.done()
 
 
 class _MemoStream:
@@ -532,11 +592,9 @@ class _MemoStream:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def prepare(self, batch: pd.DataFrame | None, text_col: str,
-                by: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str]] | None:
-        """A batch read, checked, and its posts cleaned and numbered (None at the end)."""
-        if batch is None:
-            return None
+    def prepare(self, batch: pd.DataFrame, text_col: str,
+                by: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+        """A batch read, checked, and its posts cleaned and numbered."""
         _require_column(batch, text_col)
         if by is not None:
             _require_column(batch, by)
@@ -555,10 +613,12 @@ class _MemoStream:
         job = _BatchJob(batch, codes, known, todo, fresh if todo.size else [])
         if not todo.size:
             return job
-        if self.cluster is None and _use_workers(len(fresh), CHUNK_SIZE, self.n_jobs):
+        if self.cluster is None and _use_workers(len(fresh), CHUNK_SIZE, self.n_jobs,
+                                                 min(PARALLEL_MIN, 2 * CHUNK_SIZE)):
             if self._file is None:
                 self._file = self._stack.enter_context(_pipeline_file(self.bundle.pipeline))
-            job.pool_job = _submit(self.bundle, fresh, CHUNK_SIZE, self.n_jobs, *self._file)
+            job.pool_job = _submit(self.bundle, fresh, CHUNK_SIZE, self.n_jobs, *self._file,
+                                   every_worker=True)
         else:
             known[todo] = score_unique(self.bundle, fresh, n_jobs=self.n_jobs,
                                        cluster=self.cluster)

@@ -39,7 +39,7 @@ from xml.etree import ElementTree
 import numba
 import numpy as np
 
-from stigma_core.interning import StringInterner, holding_memo_lock
+from stigma_core.interning import MEMO_LIMIT, StringInterner, holding_memo_lock
 from stigma_core.text import factorize_strings
 
 # --- pattern's constants (textblob/_text.py and textblob/en/__init__.py, TextBlob 0.20) --------
@@ -91,8 +91,9 @@ DOC_SEPARATOR = "\x00"
 """Joins posts in a batch (a token of its own after tokenising); posts holding it are
 tokenised alone."""
 BATCH = 20_000
-CACHE_LIMIT = 150_000
-"""Distinct tokens remembered per process before the memo tables start afresh."""
+CACHE_LIMIT = MEMO_LIMIT
+"""Distinct tokens remembered per process before the memo tables start afresh (see
+``interning.MEMO_LIMIT``)."""
 
 
 # --- the lexicon ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import Tags
 
 from stigma_core.errors import CorpusError
-from stigma_core.interning import StringInterner, holding_memo_lock
+from stigma_core.interning import MEMO_LIMIT, StringInterner, holding_memo_lock
 from stigma_core.privacy import EMAIL_RE, URL_RE
 
 CACHE_SIZE = 500_000
@@ -48,7 +48,7 @@ def _tokenizer() -> Any:
     return TweetTokenizer()
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=MEMO_LIMIT)
 def _lemma(token: str) -> str:
     """simplemma's English lemma, lower-cased (it capitalises some, e.g. "I", "John").
 
@@ -269,10 +269,10 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
     return out
 
 
-POST_MEMO = 50_000
+POST_MEMO = 20_000
 """Whole posts remembered by ``preprocess_many`` (scoring millions of distinct posts gains
 nothing from more, training re-reads a few thousand)."""
-RUN_MEMO = 150_000
+RUN_MEMO = MEMO_LIMIT
 _RUN_NAMES = StringInterner(RUN_MEMO)
 """Numbers the runs of each batch (see ``stigma_core.interning``)."""
 

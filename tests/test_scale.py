@@ -156,3 +156,43 @@ def test_unreadable_file_is_a_plain_error(tmp_path: Path) -> None:
     source.write_bytes("text\ncaf\xe9 ol\xe9\n".encode("latin-1"))
     with pytest.raises(CorpusError, match="Streaming needs UTF-8"):
         list(read_batches(source))
+
+
+def test_csv_record_longer_than_a_block_is_read_once(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # pyarrow refuses a record longer than its block ("straddling object"); the reader
+    # starts again with bigger blocks and skips the rows it already gave
+    monkeypatch.setattr(scale, "CSV_BLOCK_BYTES", 4096)
+    texts = [f"post {i} " + ("long words\n" * 3000 if i in (700, 1900) else "short")
+             for i in range(2500)]
+    frame = pd.DataFrame({"id": range(2500), "text": texts})
+    source = tmp_path / "long.csv"
+    frame.to_csv(source, index=False)
+    batches = list(read_batches(source, batch_rows=1000))
+    assert [len(b) for b in batches] == [1000, 1000, 500]
+    assert pd.concat(batches)["text"].tolist() == texts
+    assert pd.concat(batches)["id"].tolist() == [str(i) for i in range(2500)]
+
+
+def test_reading_a_model_file_does_not_import_torch(bundles: dict[str, ModelBundle],
+                                                    tmp_path: Path) -> None:
+    import importlib.util
+    import subprocess
+    import sys
+
+    from stigma_core.persist import save_model
+
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed, so nothing could import it")
+    path = save_model(bundles["logistic_regression"], tmp_path / "model.skops")
+    code = (
+        "import sys\n"
+        "from stigma_core.persist import load_model\n"
+        f"bundle = load_model({str(path)!r})\n"
+        "print('torch' in sys.modules)\n"
+        "import sklearn.externals.array_api_compat.torch\n"  # still importable afterwards
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["False", "True"]
