@@ -3,9 +3,11 @@
 ``python -m stigma_core score|prevalence --engine dask [--scheduler tcp://HOST:8786]`` scores
 on the workers of an existing Dask cluster, or, with no scheduler, on a ``LocalCluster`` of
 worker processes started here (one per core, one thread each, bounded memory). The fitted
-pipeline travels to every worker once (``Client.scatter(..., broadcast=True)``); then chunks
-of distinct posts go out as tasks and their probabilities come back in order. Chunks and code
-are the same as in one process, so the probabilities are identical.
+pipeline travels to every worker once (``Client.scatter(..., broadcast=True)``) and each
+worker is warmed up as the local worker processes are (libraries imported, compiled code and
+the sentiment lexicon loaded: ``parallel.warm_worker``); then chunks of distinct posts go out
+as tasks and their probabilities come back in order. Chunks and code are the same as in one
+process, so the probabilities are identical.
 
 ``score_dask_frame`` does the same for a ``dask.dataframe`` the caller already has (e.g.
 ``dd.read_parquet("s3://bucket/posts/")``): one task per partition, the model scattered once.
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from stigma_core.errors import ModelError
-from stigma_core.parallel import worker_count
+from stigma_core.parallel import warm_worker, worker_count
 from stigma_core.scale import PREDICTED, PROBABILITY, _positive_column, score_chunk, score_texts
 
 if TYPE_CHECKING:  # workers import this module: persist pulls in much they never use
@@ -74,17 +76,56 @@ def _score_on_worker(pipeline: Any, texts: list[str], column: int) -> np.ndarray
     return score_chunk(pipeline, texts, column)
 
 
-class DaskScorer:
-    """A fitted pipeline scattered to every worker of ``client`` once, and the means to
-    score chunks of distinct posts there (pass it as ``cluster=`` to the ``scale``
-    functions)."""
+class _DaskJob:
+    """Chunks of one batch of distinct posts submitted to the cluster, not yet collected."""
 
-    def __init__(self, client: Any, bundle: ModelBundle, window: int | None = None) -> None:
+    def __init__(self, futures: list[Any]) -> None:
+        self.futures = futures
+
+    def done(self) -> bool:
+        """Whether every chunk is scored (collecting will not wait)."""
+        return all(future.done() for future in self.futures)
+
+    def collect(self, report: Callable[[int], None] | None = None) -> np.ndarray:
+        """The probabilities, in the posts' order, once every chunk is scored."""
+        parts = [np.asarray(future.result()) for future in self.futures]
+        if report:
+            report(sum(map(len, parts)))
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def warm_cluster(client: Any) -> int:
+    """Warm up every worker of ``client`` now (``parallel.warm_worker``, as the local pool's
+    ``warm_up`` does), one ordinary task pinned to each worker, so the worker's task thread
+    does it and not its event loop. Returns how many workers answered. Without it each
+    worker paid for imports, compiled code and the lexicon in its first chunks."""
+    workers = list(client.scheduler_info().get("workers", {}))
+    futures = [client.submit(warm_worker, False, workers=[address], allow_other_workers=False,
+                             pure=False) for address in workers]
+    return len(client.gather(futures))
+
+
+class DaskScorer:
+    """A fitted pipeline scattered to every worker of ``client`` once, the workers warmed
+    up (``warm_cluster``; ``warm=False`` skips it), and the means to score chunks of
+    distinct posts there (pass it as ``cluster=`` to the ``scale`` functions)."""
+
+    def __init__(self, client: Any, bundle: ModelBundle, window: int | None = None,
+                 *, warm: bool = True) -> None:
         self.client = client
         self.bundle = bundle
         self.model = client.scatter(bundle.pipeline, broadcast=True, hash=False)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         self.window = window or 2 * workers
+        self.warmed = warm_cluster(client) if warm else 0
+
+    def submit(self, texts: list[str], column: int, chunk_size: int) -> _DaskJob:
+        """Send ``texts`` to the cluster in chunks of ``chunk_size`` without waiting (a
+        stream keeps a few batches in flight this way)."""
+        return _DaskJob([self.client.submit(_score_on_worker, self.model,
+                                            texts[start : start + chunk_size], column,
+                                            pure=False)
+                         for start in range(0, len(texts), chunk_size)])
 
     def score_chunks(
         self, chunks: Sequence[list[str]], column: int, report: Callable[[int], None]

@@ -52,11 +52,12 @@ def executor(workers: int) -> Any:
                                  initializer=_allow_memory_growth)
 
 
-def _warm(training: bool = True) -> int:
-    """Worker task: import what scoring (and, with ``training``, model search) needs and
-    load the compiled code, so the first real task does not pay for it; a short pause lets
-    every worker take one. Scoring alone leaves out ``stigma_core.search`` (about 55 MB per
-    worker: it pulls in the statistics and plotting libraries)."""
+def warm_worker(training: bool = True) -> int:
+    """Worker task (a local pool's process or a Dask worker): import what scoring (and,
+    with ``training``, model search) needs and load the compiled code, so the first real
+    task does not pay for it; a short pause lets every worker take one. Scoring alone leaves
+    out ``stigma_core.search`` (about 55 MB per worker: it pulls in the statistics and
+    plotting libraries)."""
     import time
 
     from stigma_core.features import character_counts
@@ -82,4 +83,4 @@ def warm_up(n_jobs: int | None = None, *, training: bool = True) -> int:
     memory). Returns how many distinct workers answered."""
     workers = worker_count(n_jobs)
     pool = executor(workers)
-    return len(set(pool.map(_warm, [training] * workers)))
+    return len(set(pool.map(warm_worker, [training] * workers)))

@@ -566,7 +566,8 @@ class _BatchJob:
     known: np.ndarray
     todo: np.ndarray
     fresh: list[str]
-    pool_job: _PoolJob | None = None
+    pool_job: Any = None
+    """A ``_PoolJob`` (worker processes) or ``cluster._DaskJob`` while they score."""
 
     def ready(self) -> bool:
         """Whether the batch's posts are all scored."""
@@ -619,6 +620,9 @@ class _MemoStream:
                 self._file = self._stack.enter_context(_pipeline_file(self.bundle.pipeline))
             job.pool_job = _submit(self.bundle, fresh, CHUNK_SIZE, self.n_jobs, *self._file,
                                    every_worker=True)
+        elif self.cluster is not None and hasattr(self.cluster, "submit"):
+            job.pool_job = self.cluster.submit(fresh, _positive_column(self.bundle),
+                                               CHUNK_SIZE)
         else:
             known[todo] = score_unique(self.bundle, fresh, n_jobs=self.n_jobs,
                                        cluster=self.cluster)

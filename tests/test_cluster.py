@@ -81,6 +81,30 @@ def test_dask_scoring_equals_one_process(
     assert reports["local"] == reports["dask"] and reports["local"]["groups"]
 
 
+def _tokenizer_built() -> bool:
+    from stigma_core.text import _tokenizer
+
+    return _tokenizer.cache_info().currsize == 1
+
+
+def _forget_tokenizer() -> None:
+    from stigma_core.text import _tokenizer
+
+    _tokenizer.cache_clear()
+
+
+def test_dask_workers_are_warmed_up_like_the_local_pool(bundle: ModelBundle,
+                                                        client: Any) -> None:
+    # the warm-up builds the tokenizer (among the rest): forget it, then a new scorer must
+    # build it again on every worker before any post is scored
+    client.run(_forget_tokenizer)
+    assert not any(client.run(_tokenizer_built).values())
+    scorer = DaskScorer(client, bundle)
+    assert scorer.warmed == 2
+    assert all(client.run(_tokenizer_built).values())
+    assert not DaskScorer(client, bundle, warm=False).warmed
+
+
 def test_unreachable_scheduler_is_a_plain_error() -> None:
     from stigma_core.errors import ModelError
 
