@@ -196,3 +196,37 @@ def test_reading_a_model_file_does_not_import_torch(bundles: dict[str, ModelBund
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["False", "True"]
+
+
+def _stream_batches(stream: scale._MemoStream, frames: list[pd.DataFrame]) -> np.ndarray:
+    out = []
+    for frame in frames:
+        job = stream.start(stream.prepare(frame, "text", None))
+        out.append(stream.finish(job))
+    return np.concatenate(out)
+
+
+def test_stream_memo_pauses_for_new_posts_and_not_for_repeats(
+    bundles: dict[str, ModelBundle], corpus: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scale, "MEMO_PAUSE_BATCHES", 2)
+    bundle = bundles["logistic_regression"]
+    texts = corpus["text"].fillna("").astype(str)
+    new = pd.DataFrame({"text": [f"{t} ref{i}" for i, t in enumerate(texts)]})
+    frames = [new.iloc[start : start + 200] for start in range(0, 2000, 200)]
+    with scale._MemoStream(bundle, 10_000, 1, None) as stream:
+        got = _stream_batches(stream, frames)
+        # batch 1 is remembered; batch 2 finds nothing, so the memo pauses for batches 3-4;
+        # batch 5 remembers again, 6 finds nothing and pauses it again (7-8), 9 remembers,
+        # 10 pauses it: three pauses, and the memo left empty
+        assert stream.pauses == 3 and not stream.memo
+    assert np.array_equal(got, score_texts(bundle, new["text"].iloc[:2000], n_jobs=1))
+
+    repeated = pd.DataFrame({"text": list(texts.iloc[:200]) * 10})
+    frames = [repeated.iloc[start : start + 200] for start in range(0, 2000, 200)]
+    with scale._MemoStream(bundle, 10_000, 1, None) as stream:
+        got = _stream_batches(stream, frames)
+        assert stream.pauses == 0 and len(stream.memo) == texts.iloc[:200].replace(
+            r"^\s*$", np.nan, regex=True).dropna().str.strip().nunique()
+    assert np.array_equal(got, score_texts(bundle, repeated["text"], n_jobs=1),
+                          equal_nan=True)
