@@ -74,17 +74,18 @@ class FixedFolds:
         return len(self.splits)
 
 
-def _preload(vectors_file: str | None, texts: list[str]) -> None:
-    """Fill this process's embedding cache from the parent's vectors."""
-    if vectors_file and embeddings.cached_count() < len(set(texts)):
-        embeddings.remember(texts, np.load(vectors_file))
+def _preload(vectors_files: dict[str, str], texts: list[str]) -> None:
+    """Fill this process's embedding cache from the parent's vectors, per encoder."""
+    for model, path in vectors_files.items():
+        if sum(key[0] == model for key in embeddings._CACHE) < len(set(texts)):
+            embeddings.remember(texts, np.load(path), model)
 
 
 def fit_on_fold(family: str, fold: int, data: pd.DataFrame, split: tuple, features: list[str],
-                vectors_file: str | None) -> dict[str, Any]:
+                vectors_files: dict[str, str]) -> dict[str, Any]:
     """The library's training step for one family on one outer fold."""
     texts = data["text"].tolist()
-    _preload(vectors_file, texts)
+    _preload(vectors_files, texts)
     train, test = split
     y = data["stigma"].to_numpy()
     groups = data["participant"].to_numpy()
@@ -214,22 +215,44 @@ def tune(data: pd.DataFrame, folds: list) -> list[dict[str, Any]]:
     return rows
 
 
-def encode_all(texts: list[str], folder: str) -> tuple[str | None, dict[str, Any]]:
-    """Sentence vectors of every distinct post, saved for the workers; timing of the
-    one-off encoding (model load included)."""
-    if not embeddings.available():
-        return None, {"available": False, "why": embeddings.unavailable_reason()}
-    start = time.perf_counter()
-    embeddings.encoder()
-    loaded = time.perf_counter() - start
-    vectors = embeddings.embed(texts)
-    seconds = time.perf_counter() - start - loaded
-    path = str(Path(folder) / "vectors.npy")
-    np.save(path, vectors)
-    distinct = len(set(texts))
-    return path, {"available": True, "model_load_seconds": round(loaded, 1),
-                  "distinct_posts": distinct, "encode_seconds": round(seconds, 1),
-                  "posts_per_second": round(distinct / seconds, 1)}
+def encode_all(texts: list[str], folder: str,
+               models: Sequence[str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """Sentence vectors of every distinct post from each encoder in ``models``, saved for the
+    workers; timing of each one-off encoding (model load included)."""
+    files: dict[str, str] = {}
+    timings: dict[str, Any] = {}
+    for model in models:
+        reason = embeddings.unavailable_reason(model)
+        if reason:
+            timings[model] = {"available": False, "why": reason}
+            continue
+        start = time.perf_counter()
+        embeddings.encoder(model)
+        loaded = time.perf_counter() - start
+        vectors = embeddings.embed(texts, model)
+        seconds = time.perf_counter() - start - loaded
+        files[model] = str(Path(folder) / f"vectors-{len(files)}.npy")
+        np.save(files[model], vectors)
+        distinct = len(set(texts))
+        timings[model] = {"available": True, "model_load_seconds": round(loaded, 1),
+                          "distinct_posts": distinct, "encode_seconds": round(seconds, 1),
+                          "posts_per_second": round(distinct / seconds, 1)}
+    return files, timings
+
+
+def encoders_needed(families: Sequence[str]) -> list[str]:
+    """The sentence encoders the families' feature steps use (all-MiniLM-L6-v2 and/or
+    multilingual-e5-small)."""
+    needed: list[str] = []
+    for family in families:
+        if not FAMILIES[family].in_process:
+            continue
+        features = FAMILIES[family].make_features(())
+        for _, step, _ in features.transformers:
+            model = getattr(step, "model", None)
+            if model and model not in needed:
+                needed.append(model)
+    return needed
 
 
 def time_cli_default() -> dict[str, Any]:
@@ -305,12 +328,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                                  and name != "multilingual_lr"]
     features = [selected_features(data["text"].iloc[train], y[train]) for train, _ in folds]
     with tempfile.TemporaryDirectory() as folder:
-        needs = any(FAMILIES[f].in_process for f in families)
-        vectors_file, encoding = (encode_all(data["text"].tolist(), folder) if needs
-                                  else (None, {"available": embeddings.available()}))
+        vectors_files, encoding = encode_all(data["text"].tolist(), folder,
+                                             encoders_needed(families))
         print(f"{len(data)} posts; {len(families)} families x {OUTER_SPLITS} folds; "
               f"embeddings: {encoding}", flush=True)
-        tasks = [delayed(fit_on_fold)(f, i, data, folds[i], features[i], vectors_file)
+        tasks = [delayed(fit_on_fold)(f, i, data, folds[i], features[i], vectors_files)
                  for f in families for i in range(OUTER_SPLITS)]
         fits = []
         for fit in Parallel(n_jobs=args.jobs, return_as="generator_unordered")(tasks):

@@ -69,7 +69,7 @@ def test_families_and_grids_follow_the_paper() -> None:
     assert list(PAPER_SET) == [*paper, "logistic_regression"]
     assert list(FAMILIES)[:9] == list(PAPER_SET)
     assert list(FAMILIES)[9:] == ["ngrams_lr", "ngrams_svm", "embeddings_lr", "stacked",
-                                  "multilingual_lr"]
+                                  "stacked_two_encoders", "multilingual_lr"]
     assert all(FAMILIES[name].calibration == "none" for name in PAPER_SET)
     assert all(FAMILIES[name].make_features is None for name in PAPER_SET)
     sizes = {name: len(ParameterGrid(f.grid("paper"))) for name, f in FAMILIES.items()}
@@ -297,7 +297,7 @@ def fake_embeddings(monkeypatch) -> _HashEncoder:
     monkeypatch.setattr(embeddings, "_load_encoder", lambda model: fake)
     monkeypatch.setattr(embeddings, "_ENCODERS", {})
     monkeypatch.setattr(embeddings, "_CACHE", {})
-    for name in ("embeddings_lr", "stacked"):
+    for name in ("embeddings_lr", "stacked", "stacked_two_encoders"):
         family = FAMILIES[name]
         monkeypatch.setitem(FAMILIES, name, Family(**{**family.__dict__, "requires": None}))
     return fake
@@ -383,6 +383,48 @@ def test_stack_combines_blocks_and_saves_safely(coded: pd.DataFrame,
     bundle = from_bytes(to_bytes(bundle_from_run(run)))
     again = bundle.pipeline.predict_proba(run.X_test)[:, 1]
     assert np.allclose(again, run.results["stacked"].test_proba)
+
+
+def test_two_encoder_stack_reads_each_block_with_its_own_member(
+        coded: pd.DataFrame, fake_embeddings: _HashEncoder) -> None:
+    from sklearn.svm import SVC, LinearSVC
+
+    from stigma_core.persist import bundle_from_run, from_bytes, to_bytes
+
+    run = train_models(coded, ["stacked_two_encoders"], cv=3)
+    stack = run.results["stacked_two_encoders"].pipeline.named_steps["model"]
+    kinds = [type(m) for m in stack.members_]
+    assert kinds == [LinearSVC, SVC, SVC] and stack.combiner_.coef_.shape == (1, 3)
+    # each SVM saw 384 columns: its own encoder's block, not both
+    assert [m.shape_fit_[1] for m in stack.members_[1:]] == [384, 384]
+    features = run.results["stacked_two_encoders"].pipeline.named_steps["features"]
+    assert [name for name, *_ in features.transformers] == ["words", "chars", "embeddings",
+                                                            "multilingual"]
+    bundle = from_bytes(to_bytes(bundle_from_run(run)))
+    again = bundle.pipeline.predict_proba(run.X_test)[:, 1]
+    assert np.allclose(again, run.results["stacked_two_encoders"].test_proba)
+
+
+def test_stack_files_from_before_the_rbf_head_still_load(coded: pd.DataFrame,
+                                                         fake_embeddings: _HashEncoder) -> None:
+    """A stack saved before ``embedding_blocks``/``embedding_kernel`` existed has neither
+    attribute; it loads as the one-block, logistic-regression stack it was."""
+    import skops.io
+
+    from stigma_core.models import NgramEmbeddingStack
+    from stigma_core.persist import TRUSTED_TYPES
+
+    old = NgramEmbeddingStack(embedding_kernel="linear")
+    X = np.random.default_rng(0).normal(size=(80, 390))
+    y = np.arange(80) % 2
+    old.fit(X, y)
+    expected = old.predict_proba(X)
+    del old.embedding_blocks, old.embedding_kernel
+    loaded = skops.io.loads(skops.io.dumps(old),
+                            trusted=[*TRUSTED_TYPES, "numpy.dtype"])
+    params = loaded.get_params()
+    assert (params["embedding_blocks"], params["embedding_kernel"]) == (1, "linear")
+    assert np.array_equal(loaded.predict_proba(X), expected)
 
 
 def test_a_tiny_test_set_is_called_too_small_to_read() -> None:
