@@ -94,6 +94,7 @@ st.set_page_config(page_title="Stigma Lens", page_icon=":material/search:", layo
 resume.restore()
 resume.remember()
 cached.open_sample(state.DATASET)
+cached.prepare_places_later()
 navigation = st.navigation(PAGES)
 sidebar()
 navigation.run()

@@ -13,6 +13,7 @@ and the first page (Data) opens without paying for them (cold start under 5 s).
 from __future__ import annotations
 
 import hashlib
+import threading
 import weakref
 from collections.abc import Callable
 from datetime import date
@@ -294,6 +295,26 @@ def bundle_error_rates(bundle: ModelBundle) -> tuple | None:
     if not rates:
         return None
     return (float(rates["tpr"]), float(rates["fpr"]), int(rates["n_pos"]), int(rates["n_neg"]))
+
+
+PLACES_WARM_DELAY_S = 8.0
+"""Seconds after a server's first session starts before the place-name indexes are built in
+the background: late enough that the first page is drawn, early enough that Validation's
+fairness audit and Prevalence's countries rarely wait for them (3-4 s of CPU otherwise paid
+on the first visit)."""
+
+
+@st.cache_resource(show_spinner=False)
+def prepare_places_later() -> threading.Timer:
+    """Once per server process: build ``stigma_core.geo``'s indexes after
+    ``PLACES_WARM_DELAY_S`` in a daemon thread (a page that needs them first waits on geo's
+    build lock, no double work)."""
+    from stigma_core import geo
+
+    timer = threading.Timer(PLACES_WARM_DELAY_S, geo.prepare)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 @st.cache_resource(show_spinner=False)

@@ -325,6 +325,18 @@ def _gazetteer() -> _Gazetteer:
         return _build_gazetteer()
 
 
+def prepare() -> None:
+    """Build the place-name indexes now (about 3-4 s of CPU, once per process), e.g. in a
+    background thread while a user reads the first page, so the first page that resolves
+    locations does not wait for them."""
+    _gazetteer()
+
+
+def is_prepared() -> bool:
+    """Whether the place-name indexes are built in this process."""
+    return _build_gazetteer.cache_info().currsize > 0
+
+
 @lru_cache(maxsize=1)
 def _build_gazetteer() -> _Gazetteer:
     """Build every index from the packages' data."""

@@ -133,3 +133,32 @@ def test_dates_without_a_time_are_shown_as_dates() -> None:
     assert all(config[c]["type_config"]["format"] == "YYYY-MM-DD" for c in dates), config
     sample = open_app()  # the sample corpus's times of day are kept
     assert "YYYY-MM-DD" not in sample.dataframe[-1].proto.columns
+
+
+def test_place_names_are_built_in_the_background_after_the_first_page(monkeypatch) -> None:
+    """Validation's first visit spent 4 s building the place-name indexes; the app now
+    builds them in a daemon thread a few seconds after the first page, once per process."""
+    from dashboard import cached
+    from stigma_core import geo
+
+    cached.prepare_places_later.clear()
+    geo._build_gazetteer.cache_clear()
+    monkeypatch.setattr(cached, "PLACES_WARM_DELAY_S", 3600.0)
+    import threading
+
+    open_app()
+    started = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+    waiting = cached.prepare_places_later()  # the app's own timer (cached per process)
+    assert waiting in started and waiting.daemon and waiting.is_alive()
+    assert not geo.is_prepared()  # the first page did not build them
+    waiting.cancel()
+
+    cached.prepare_places_later.clear()
+    monkeypatch.setattr(cached, "PLACES_WARM_DELAY_S", 0.0)
+    open_app()
+    built = cached.prepare_places_later()
+    assert built is not waiting
+    built.join(timeout=120)
+    assert geo.is_prepared()
+    assert geo.resolve_country("Leeds, UK") == "GB"
+    cached.prepare_places_later.clear()
