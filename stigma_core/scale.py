@@ -79,12 +79,22 @@ def score_chunk(pipeline: Any, texts: list[str], column: int) -> np.ndarray:
 _WORKER: dict[str, Any] = {}
 
 
+WORKER_TRIM_CHUNKS = 10
+"""A worker hands freed heap memory back to the system (``malloc_trim``) after this many
+chunks: each chunk frees millions of small blocks that glibc would otherwise keep."""
+
+
 def _score_chunk_in_worker(path: str, key: str, texts: list[str], column: int) -> np.ndarray:
-    """``score_chunk`` in a worker process, loading the pipeline from ``path`` once per key."""
+    """``score_chunk`` in a worker process, loading the pipeline from ``path`` once per key;
+    every ``WORKER_TRIM_CHUNKS`` chunks the freed heap goes back to the system."""
     if _WORKER.get("key") != key:
         with open(path, "rb") as handle:
             _WORKER.update(key=key, pipeline=pickle.load(handle))  # noqa: S301 - our own file
-    return score_chunk(_WORKER["pipeline"], texts, column)
+    proba = score_chunk(_WORKER["pipeline"], texts, column)
+    _WORKER["chunks"] = chunks = _WORKER.get("chunks", 0) + 1
+    if chunks % WORKER_TRIM_CHUNKS == 0 and _LIBC is not None:
+        _LIBC.malloc_trim(0)
+    return proba
 
 
 @contextmanager
