@@ -35,12 +35,15 @@ lock for all of them, so nested calls never deadlock; worker processes have one 
 never wait on it."""
 
 
-MEMO_LIMIT = 50_000
+MEMO_LIMIT = 30_000
 """Distinct runs (and tokens, and lemmas) remembered per process before a memo starts afresh.
 Each entry costs a few hundred bytes in every worker process, and a stream of new posts fills
-the memos with words met once (names, numbers, links): at 150,000 the memos of preprocessing,
-sentiment and TF-IDF made each scoring worker grow by about 320 MB, at 50,000 by about 170 MB,
-with no more CPU time per post (bench/scale.py's 1M new posts)."""
+the memos with words met once (names, numbers, links). On bench/scale.py's 1M new posts, all
+cores: at 150,000 each scoring worker grew by about 320 MB; at 50,000 the process tree
+peaked at 1,512-1,574 MiB and at 30,000 at 1,465-1,491 MiB, with no more CPU time per post
+(workers 16.7-17.8 CPU s vs 18.2; smaller tables are also faster to look up). A corpus with
+many frequent distinct words recomputes them after each fresh start, so a much smaller limit
+would cost time."""
 
 
 def holding_memo_lock(function: F) -> F:
