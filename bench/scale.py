@@ -16,7 +16,8 @@ row gets a distinct " ref<index>" token, so every post is new), scored by
 
 Each engine runs in a fresh Python process (three times at 100k rows, the median reported;
 once at larger sizes); its peak memory is the largest sum of resident memory over that
-process and all its children (worker processes included), sampled every 0.1 s with psutil,
+process and all its children (worker processes included), sampled every 0.1 s with psutil
+(beside it the peak sum of proportional memory, PSS, which counts shared pages once in all),
 and its CPU seconds are summed over the same processes. The probabilities written by the
 three library engines are compared.
 
@@ -61,7 +62,12 @@ ENGINES = ("one_process", "all_cores", "dask_local")
 
 class PeakMemory:
     """Largest total resident memory of this process and its children, sampled in a thread;
-    also the CPU seconds they used (last sample of each process, summed)."""
+    also the CPU seconds they used (last sample of each process, summed).
+
+    Two sums: resident memory (RSS; a page shared by several processes, such as the
+    libraries' code every worker maps, counts once per process: an upper bound) and
+    proportional memory (PSS, from ``/proc/<pid>/smaps_rollup``: a shared page counts as a
+    share in each, so the sum is the physical memory the tree holds)."""
 
     def __init__(self, interval: float = 0.1) -> None:
         import psutil
@@ -69,6 +75,7 @@ class PeakMemory:
         self.process = psutil.Process()
         self.interval = interval
         self.peak = 0
+        self.peak_pss = 0
         self.cpu: dict[int, float] = {}
         self._start_cpu = sum(self.process.cpu_times()[:2])
         self._stop = threading.Event()
@@ -77,13 +84,15 @@ class PeakMemory:
     def _total(self) -> int:
         import psutil
 
-        total = 0
+        total = pss = 0
         for p in [self.process, *self.process.children(recursive=True)]:
             try:
                 total += p.memory_info().rss
+                pss += getattr(p.memory_full_info(), "pss", 0)
                 self.cpu[p.pid] = sum(p.cpu_times()[:2])
             except psutil.Error:
                 pass
+        self.peak_pss = max(self.peak_pss, pss)
         return total
 
     @property
@@ -108,6 +117,10 @@ class PeakMemory:
     @property
     def mib(self) -> float:
         return round(self.peak / 2**20, 1)
+
+    @property
+    def pss_mib(self) -> float:
+        return round(self.peak_pss / 2**20, 1)
 
 
 def tree_cpu_s() -> float:
@@ -188,7 +201,7 @@ def run_engine(engine: str, model: str, corpus: str, out: str) -> dict[str, Any]
             summary = score_file(bundle, corpus, "text", out, n_jobs=n_jobs)
             result["seconds"] = round(time.perf_counter() - start, 2)
     result.update(rows=summary.rows, flagged=summary.flagged, peak_mib=memory.mib,
-                  cpu_s=memory.cpu_s)
+                  peak_pss_mib=memory.pss_mib, cpu_s=memory.cpu_s)
     return result
 
 
@@ -263,7 +276,8 @@ def scoring_benchmark(sizes: list[int], folder: Path, engines: list[str]) -> dic
                     "stigma_probability"].to_numpy()
                 print(f"  {rows:>9,} {corpus_kind:<21} {engine:<12} "
                       f"{result['posts_per_s']:>10,.0f} posts/s  peak {result['peak_mib']:>7,.0f}"
-                      f" MiB  (naive {naive['posts_per_s']:,.0f} posts/s)", flush=True)
+                      f" MiB (PSS {result['peak_pss_mib']:,.0f})  "
+                      f"(naive {naive['posts_per_s']:,.0f} posts/s)", flush=True)
             first = outputs[engines[0]]
             entry["probabilities_identical_across_engines"] = all(
                 np.array_equal(first, o, equal_nan=True) for o in outputs.values())
