@@ -2,8 +2,10 @@
 
 (a) Scoring, end to end (read a CSV, score, write Parquet): corpora of 100k and 1M rows (5M
 with ``--sizes``) drawn from the real texts, once with realistic repetition (rows drawn with
-replacement from the 3,312 distinct posts, like retweets) and once with no repetition (each
-row gets a distinct " ref<index>" token, so every post is new), scored by
+replacement from the 3,312 distinct posts, like retweets), once with no repetition (each
+row gets a distinct " ref<index>" token, so every post is new) and once as new posts from a
+large vocabulary (300,000 words under a Zipf law, like a big real corpus: most words rare, a
+few everywhere; ``--corpora`` picks), scored by
 
 - the paper-style naive pipeline: the same fitted model with its text steps swapped for
   per-row ones (TextBlob per post, features per post, uncached preprocessing), then
@@ -145,15 +147,42 @@ def real_texts() -> pd.DataFrame:
     return real.rename(columns={"stigma": "label"})[["text", "label"]]
 
 
-def write_corpus(texts: np.ndarray, rows: int, distinct: bool, path: Path) -> None:
-    """``rows`` posts drawn with replacement from ``texts`` (seeded), a distinct token
-    appended to each when ``distinct``, written as CSV in slices (bounded memory)."""
+CORPORA = ("realistic_repetition", "no_repetition", "large_vocabulary")
+VOCABULARY = 300_000
+"""Words in the ``large_vocabulary`` corpus: the real corpus's words, then made-up ones."""
+
+
+def zipf_posts(texts: np.ndarray, n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` new posts of 8-39 words drawn from a Zipf law (exponent 1.05) over
+    ``VOCABULARY`` words, the real corpus's words first (most common) and made-up
+    seven-letter words after them: like a large real corpus, most words are rare and a few
+    are everywhere, so per-word memos must keep the common ones."""
+    words = list(dict.fromkeys(w for t in texts for w in str(t).split()))
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    made_up = ["w" + "".join(row) for row in
+               letters[np.random.default_rng(SEED).integers(0, 26, (VOCABULARY - len(words), 7))]]
+    vocabulary = np.array(words + made_up, dtype=object)
+    weights = 1.0 / np.arange(1, VOCABULARY + 1) ** 1.05
+    lengths = rng.integers(8, 40, n)
+    picks = vocabulary[rng.choice(VOCABULARY, int(lengths.sum()), p=weights / weights.sum())]
+    bounds = np.r_[0, np.cumsum(lengths)]
+    return [" ".join(picks[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def write_corpus(texts: np.ndarray, rows: int, kind: str, path: Path) -> None:
+    """``rows`` posts written as CSV in slices (bounded memory), seeded: drawn with
+    replacement from ``texts`` (``realistic_repetition``), the same with a distinct token
+    appended to each (``no_repetition``), or new posts from a large Zipf vocabulary
+    (``large_vocabulary``, see ``zipf_posts``)."""
     rng = np.random.default_rng(SEED)
     step = 250_000
     for start in range(0, rows, step):
         n = min(step, rows - start)
-        picks = texts[rng.integers(0, len(texts), n)]
-        if distinct:
+        if kind == "large_vocabulary":
+            picks = zipf_posts(texts, n, rng)
+        else:
+            picks = texts[rng.integers(0, len(texts), n)]
+        if kind == "no_repetition":
             picks = [f"{t} ref{start + i:07d}" for i, t in enumerate(picks)]
         frame = pd.DataFrame({"id": np.arange(start, start + n), "text": picks})
         frame.to_csv(path, index=False, mode="w" if start == 0 else "a", header=start == 0)
@@ -241,15 +270,16 @@ def in_fresh_process(kind: str, *args: str) -> dict[str, Any]:
 # --- (a) scoring --------------------------------------------------------------------------------
 
 
-def scoring_benchmark(sizes: list[int], folder: Path, engines: list[str]) -> dict[str, Any]:
+def scoring_benchmark(sizes: list[int], folder: Path, engines: list[str],
+                      corpora: list[str]) -> dict[str, Any]:
     model = folder / "model.skops"
     fit_bundle(model)
     texts = real_texts()["text"].astype(str).to_numpy(object)
     out: dict[str, Any] = {}
     for rows in sizes:
-        for corpus_kind, distinct in (("realistic_repetition", False), ("no_repetition", True)):
+        for corpus_kind in corpora:
             corpus = folder / f"corpus_{rows}_{corpus_kind}.csv"
-            write_corpus(texts, rows, distinct, corpus)
+            write_corpus(texts, rows, corpus_kind, corpus)
             entry: dict[str, Any] = {"rows": rows, "file_mib": round(corpus.stat().st_size
                                                                     / 2**20, 1)}
             naive = in_fresh_process("naive", str(model), str(corpus), str(NAIVE_ROWS))
@@ -414,6 +444,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--corpora", nargs="+", choices=CORPORA, default=list(CORPORA))
     parser.add_argument("--part", choices=("all", "scoring", "training"), default="all")
     parser.add_argument("--train-posts", type=int, default=PAPER_SCALE)
     parser.add_argument("--out", default=str(RESULTS / "scale.json"))
@@ -427,13 +458,15 @@ def main() -> None:
     started = time.perf_counter()
     result: dict[str, Any] = {"benchmark": "scale", "date": utc_now(), "machine": machine(),
                               "parameters": {"sizes": args.sizes, "engines": args.engines,
+                                             "corpora": args.corpora,
                                              "naive_rows": NAIVE_ROWS, "seed": SEED,
                                              "model": "logistic_regression, fast grid, trained "
                                                       "on the whole real corpus"}}
     result["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
     if args.part in ("all", "scoring"):
         with tempfile.TemporaryDirectory(prefix="stigma-scale-") as folder:
-            result["scoring"] = scoring_benchmark(args.sizes, Path(folder), args.engines)
+            result["scoring"] = scoring_benchmark(args.sizes, Path(folder), args.engines,
+                                                  args.corpora)
     if args.part in ("all", "training"):
         result["training"] = training_benchmark(args.train_posts)
     result["run_seconds"] = round(time.perf_counter() - started, 1)

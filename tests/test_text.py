@@ -197,6 +197,41 @@ def test_digit_lemma_shortcut_equals_simplemma() -> None:
     rng = np.random.default_rng(3)
     tokens = ["0", "7", "2024", "0020000", "1" * 30, "٣", "١٢٣", "²", "½", "3rd", "12a"]
     tokens += ["".join(map(str, rng.integers(0, 10, rng.integers(1, 15)))) for _ in range(500)]
-    text_module._lemma.cache_clear()
+    text_module._word_lemma.cache_clear()
     assert [text_module._lemma(t) for t in tokens] == [
         simplemma.lemmatize(t, lang="en").lower() for t in tokens]
+
+
+def test_a_full_run_memo_keeps_the_batch_it_is_serving(monkeypatch) -> None:
+    """A real vocabulary has hundreds of thousands of rare words: a memo that forgot
+    everything when full also forgot the common words and computed them again at once."""
+    clear_caches()
+    monkeypatch.setattr(text_module, "RUN_MEMO", 40)
+    common = "people with depression are not dangerous".split()
+    rare = [f"word{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(200)]
+    posts = [" ".join([*common, *rare[i : i + 5]]) for i in range(0, 200, 5)]
+    assert preprocess_many(posts[:20]) == [preprocess(t) for t in posts[:20]]
+    assert len(text_module._RUNS.table) > 40  # full: the next batch starts by trimming it
+    computed: list[str] = []
+    compute = text_module._preprocess_words
+
+    def counting(words: list[str]) -> list:
+        computed.extend(words)
+        return compute(words)
+
+    monkeypatch.setattr(text_module, "_preprocess_words", counting)
+    batch = posts[20:24]
+    assert preprocess_many(batch) == [preprocess(t) for t in batch]
+    assert sorted(computed) == sorted(rare[100:120])  # only the new words were computed
+    kept = set(text_module._RUNS.table)
+    assert set(common) <= kept  # the common words stayed
+    assert not kept & set(rare[:100])  # the earlier batch's rare words went
+    assert preprocess_many(posts) == [preprocess(t) for t in posts]
+
+
+def test_numbers_stay_out_of_the_word_memos() -> None:
+    clear_caches()
+    ids = [f"case {n} and 2024" for n in range(100_000, 100_300)]
+    assert preprocess_many(ids) == [preprocess(t) for t in ids]
+    assert not any(token.isdigit() for token in text_module._KEPT)
+    assert text_module._word_lemma.cache_info().currsize < 5
