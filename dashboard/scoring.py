@@ -98,7 +98,8 @@ def score_in_chunks(job: ScoringJob, bundle: Any, corpus: pd.DataFrame,
                 check(s + f * n * 0.8, f"Scored {s + int(f * n):,} of {total:,} posts")
 
             scored = scale.score_frame(bundle, piece, n_jobs=n_jobs, progress=within)
-            check(start + 0.8 * len(piece), f"Measuring sentiment of {total:,} posts…")
+            check(start + 0.8 * len(piece), f"Scored {start + len(piece):,} of {total:,} "
+                  "posts; measuring their sentiment…")
             mood = features.compute_features(scored["text"],
                                              columns=("sentiment", "subjectivity"))
             parts.append(pd.concat([scored, mood.set_axis(scored.index)], axis=1))
