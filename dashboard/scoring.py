@@ -30,6 +30,9 @@ BACKGROUND_ROWS = int(os.environ.get("STIGMA_BACKGROUND_ROWS", "20000"))
 e.g. to watch the background path on the sample corpus)."""
 CHUNK_ROWS = int(os.environ.get("STIGMA_SCORING_CHUNK_ROWS", "50000"))
 """Rows scored per step of the background job (progress also moves within a step)."""
+STEP_PAUSE_S = float(os.environ.get("STIGMA_SCORING_STEP_PAUSE_S", "0"))
+"""Seconds the background job waits after each step (0: none). For watching the panel in a
+demo or a browser test whatever the machine's speed: the sample corpus scores in seconds."""
 POLL_S = 0.5
 """How often the progress panel looks at the job."""
 
@@ -103,6 +106,8 @@ def score_in_chunks(job: ScoringJob, bundle: Any, corpus: pd.DataFrame,
             mood = features.compute_features(scored["text"],
                                              columns=("sentiment", "subjectivity"))
             parts.append(pd.concat([scored, mood.set_axis(scored.index)], axis=1))
+            if STEP_PAUSE_S:
+                time.sleep(STEP_PAUSE_S)
         check(total, f"Scored all {total:,} posts")
         job.result = pd.concat(parts) if parts else corpus.iloc[:0]
         job.status = "done"
