@@ -152,19 +152,25 @@ VOCABULARY = 300_000
 """Words in the ``large_vocabulary`` corpus: the real corpus's words, then made-up ones."""
 
 
-def zipf_posts(texts: np.ndarray, n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` new posts of 8-39 words drawn from a Zipf law (exponent 1.05) over
-    ``VOCABULARY`` words, the real corpus's words first (most common) and made-up
-    seven-letter words after them: like a large real corpus, most words are rare and a few
-    are everywhere, so per-word memos must keep the common ones."""
+def zipf_vocabulary(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``VOCABULARY`` words, the real corpus's words first (most common) and made-up
+    seven-letter words after them, and each word's Zipf probability (exponent 1.05)."""
     words = list(dict.fromkeys(w for t in texts for w in str(t).split()))
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     made_up = ["w" + "".join(row) for row in
                letters[np.random.default_rng(SEED).integers(0, 26, (VOCABULARY - len(words), 7))]]
-    vocabulary = np.array(words + made_up, dtype=object)
     weights = 1.0 / np.arange(1, VOCABULARY + 1) ** 1.05
+    return np.array(words + made_up, dtype=object), weights / weights.sum()
+
+
+def zipf_posts(vocabulary: tuple[np.ndarray, np.ndarray], n: int,
+               rng: np.random.Generator) -> list[str]:
+    """``n`` new posts of 8-39 words drawn from ``zipf_vocabulary``'s law: like a large
+    real corpus, most words are rare and a few are everywhere, so per-word memos must keep
+    the common ones."""
+    words, probabilities = vocabulary
     lengths = rng.integers(8, 40, n)
-    picks = vocabulary[rng.choice(VOCABULARY, int(lengths.sum()), p=weights / weights.sum())]
+    picks = words[rng.choice(len(words), int(lengths.sum()), p=probabilities)]
     bounds = np.r_[0, np.cumsum(lengths)]
     return [" ".join(picks[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
@@ -175,11 +181,12 @@ def write_corpus(texts: np.ndarray, rows: int, kind: str, path: Path) -> None:
     appended to each (``no_repetition``), or new posts from a large Zipf vocabulary
     (``large_vocabulary``, see ``zipf_posts``)."""
     rng = np.random.default_rng(SEED)
+    vocabulary = zipf_vocabulary(texts) if kind == "large_vocabulary" else None
     step = 250_000
     for start in range(0, rows, step):
         n = min(step, rows - start)
-        if kind == "large_vocabulary":
-            picks = zipf_posts(texts, n, rng)
+        if vocabulary is not None:
+            picks = zipf_posts(vocabulary, n, rng)
         else:
             picks = texts[rng.integers(0, len(texts), n)]
         if kind == "no_repetition":
