@@ -15,6 +15,7 @@ from stigma_core.metrics import confusion_counts, evaluate
 from stigma_core.models import (
     CHOICE_RULE,
     FAMILIES,
+    MOST_ACCURATE,
     PAPER_SET,
     TrainingRun,
     available_families,
@@ -38,7 +39,9 @@ def train_form(dataset: pd.DataFrame) -> None:
     st.caption(f"Selected at first: the study's eight families and a logistic-regression "
                f"reference, as in the paper. Stronger on real coded posts (measured by "
                f"cross-validation that keeps each author's posts together): {recommended}, on "
-               f"the small grids.")
+               f"the small grids." + (f" Most accurate, and slow (tens of posts a second): "
+                                      f"{short_name(MOST_ACCURATE)}."
+                                      if MOST_ACCURATE in available_families() else ""))
     for family, why in unavailable_families().items():
         st.caption(f"Not available here: {FAMILIES[family].label}. {why}")
     grid = st.radio("Hyper-parameter grid", list(GRIDS), format_func=GRIDS.get,

@@ -38,6 +38,9 @@ def test_before_training_the_page_explains_what_to_do() -> None:
     assert "No models trained in this session yet" in at.info[0].value
     assert at.multiselect(key="lab_families").value == list(models.PAPER_SET)  # paper default
     assert at.radio(key="lab_grid").value == "paper"
+    guide = next(c for c in texts(at.caption) if "Stronger on real coded posts" in c)
+    most_accurate = "Most accurate, and slow (tens of posts a second): Stacked ensemble: n-gram"
+    assert (most_accurate in guide) == (models.MOST_ACCURATE in models.available_families())
 
 
 def test_training_two_models_fills_the_comparison(trained: object) -> None:

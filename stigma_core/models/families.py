@@ -298,6 +298,9 @@ RECOMMENDED = ("ngrams_svm", "embeddings_lr", "stacked")
 participant-grouped CV on the real corpus, ``bench/models.py``), trained on the fast grid."""
 RECOMMENDED_FALLBACK = ("ngrams_lr", "ngrams_svm")
 """Recommended when sentence embeddings are not installed."""
+MOST_ACCURATE = "stacked_two_encoders"
+"""The family with the best AUC and fewest false alarms under grouped CV on the real corpus,
+left out of the recommended set because it scores only tens of posts per second."""
 
 
 def recommended_families() -> list[str]:
