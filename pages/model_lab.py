@@ -16,6 +16,7 @@ from stigma_core.models import (
     CHOICE_RULE,
     FAMILIES,
     MOST_ACCURATE,
+    MOST_ACCURATE_COST,
     PAPER_SET,
     TrainingRun,
     available_families,
@@ -39,7 +40,7 @@ def train_form(dataset: pd.DataFrame) -> None:
     st.caption(f"Selected at first: the study's eight families and a logistic-regression "
                f"reference, as in the paper. Stronger on real coded posts (measured by "
                f"cross-validation that keeps each author's posts together): {recommended}, on "
-               f"the small grids." + (f" Most accurate, and slow (tens of posts a second): "
+               f"the small grids." + (f" Most accurate, and slow ({MOST_ACCURATE_COST}): "
                                       f"{short_name(MOST_ACCURATE)}."
                                       if MOST_ACCURATE in available_families() else ""))
     for family, why in unavailable_families().items():

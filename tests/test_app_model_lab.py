@@ -39,7 +39,8 @@ def test_before_training_the_page_explains_what_to_do() -> None:
     assert at.multiselect(key="lab_families").value == list(models.PAPER_SET)  # paper default
     assert at.radio(key="lab_grid").value == "paper"
     guide = next(c for c in texts(at.caption) if "Stronger on real coded posts" in c)
-    most_accurate = "Most accurate, and slow (tens of posts a second): Stacked ensemble: n-gram"
+    most_accurate = (f"Most accurate, and slow ({models.MOST_ACCURATE_COST}): Sentence encoder "
+                     "fine-tuned on your coded posts.")
     assert (most_accurate in guide) == (models.MOST_ACCURATE in models.available_families())
 
 

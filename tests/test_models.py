@@ -69,7 +69,8 @@ def test_families_and_grids_follow_the_paper() -> None:
     assert list(PAPER_SET) == [*paper, "logistic_regression"]
     assert list(FAMILIES)[:9] == list(PAPER_SET)
     assert list(FAMILIES)[9:] == ["ngrams_lr", "ngrams_svm", "embeddings_lr", "stacked",
-                                  "stacked_two_encoders", "multilingual_lr"]
+                                  "stacked_two_encoders", "finetuned_minilm",
+                                  "multilingual_lr"]
     assert all(FAMILIES[name].calibration == "none" for name in PAPER_SET)
     assert all(FAMILIES[name].make_features is None for name in PAPER_SET)
     sizes = {name: len(ParameterGrid(f.grid("paper"))) for name, f in FAMILIES.items()}
