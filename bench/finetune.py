@@ -20,8 +20,10 @@ text-alone stack, the design of ``stacked_two_encoders``) and a soft vote of the
 of their probabilities, as ``VotingClassifier(voting="soft")`` computes it (it did no better
 than the fine-tuned model alone, so the library does not offer it).
 
+With ``--n-models 2`` (or more) each network of the seed ensemble is also scored alone.
+
 Run: .venv/bin/python bench/finetune.py [--with-stack] [--learning-rate R] [--epochs E]
-[--out FILE] -> bench/results/finetune.json
+[--n-models K] [--out FILE] -> bench/results/finetune.json
 (about 20 minutes on 2 cores; 30 more with --with-stack).
 """
 
@@ -51,22 +53,22 @@ RECALL = 0.9
 
 def fine_tuned_scores(texts: list[str], y: np.ndarray, folds: list,
                       **params: Any) -> tuple[np.ndarray, list]:
-    """Out-of-fold logits of the fine-tuned family (``params`` replacing its defaults), and
-    per fold its fit and scoring times."""
-    logits = np.zeros(len(y))
+    """Out-of-fold logits of each network of the fine-tuned family (``params`` replacing its
+    defaults), shape (networks, posts), and per fold its fit and scoring times."""
+    model = FineTunedClassifier(random_state=SEED, **params)
+    logits = np.zeros((model.n_models, len(y)))
     timings = []
     for k, (train, test) in enumerate(folds):
-        model = FineTunedClassifier(random_state=SEED, **params)
         start = time.perf_counter()
         model.fit([texts[i] for i in train], y[train])
         fitted = time.perf_counter() - start
         start = time.perf_counter()
-        logits[test] = model.decision_function([texts[i] for i in test])
+        logits[:, test] = model.member_logits([texts[i] for i in test])
         scored = time.perf_counter() - start
         timings.append({"fold": k, "train_posts": len(train), "fit_s": round(fitted, 1),
                         "scored_posts": len(test), "scoring_posts_per_s": round(len(test)
                                                                                / scored, 1),
-                        "auc": float(roc_auc_score(y[test], logits[test]))})
+                        "auc": float(roc_auc_score(y[test], logits[:, test].mean(axis=0)))})
         print(f"fold {k}: AUC {timings[-1]['auc']:.3f}, fit {fitted:.0f} s", flush=True)
     return logits, timings
 
@@ -130,18 +132,23 @@ def main() -> dict[str, Any]:
     parser.add_argument("--with-stack", action="store_true")
     parser.add_argument("--learning-rate", type=float, help="instead of the default")
     parser.add_argument("--epochs", type=int, help="instead of the default")
+    parser.add_argument("--n-models", type=int, help="instead of the default")
     parser.add_argument("--out", default=str(RESULTS / "finetune.json"))
     args = parser.parse_args()
-    params = {k: v for k, v in (("learning_rate", args.learning_rate),
-                                ("epochs", args.epochs)) if v is not None}
+    params = {k: v for k, v in (("learning_rate", args.learning_rate), ("epochs", args.epochs),
+                                ("n_models", args.n_models)) if v is not None}
     started, load_start = time.perf_counter(), os.getloadavg()
     data = read_real_corpus()
     texts = data["text"].astype(str).tolist()
     y, groups = data["stigma"].to_numpy(), data["participant"].to_numpy()
     folds = grouped_folds(y, groups, SPLITS)
     weights = participant_weights(groups, N_BOOT, SEED)
-    logits, timings = fine_tuned_scores(texts, y, folds, **params)
+    members, timings = fine_tuned_scores(texts, y, folds, **params)
+    logits = members.mean(axis=0)
     rows = {"finetuned_minilm": {**figures(y, logits, folds, weights), "folds": timings}}
+    if len(members) > 1:
+        rows.update({f"network_{k}_alone": figures(y, m, folds, weights)
+                     for k, m in enumerate(members)})
     if args.with_stack:
         stack = stack_scores(texts, y, groups, folds)
         rows["stacked_two_encoders_design"] = figures(y, stack, folds, weights)

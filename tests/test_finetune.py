@@ -54,11 +54,26 @@ def test_a_saved_model_scores_exactly_as_the_fitted_one() -> None:
     pipeline = build_pipeline("finetuned_minilm", [], seed=0)
     pipeline.set_params(model__epochs=1, model__max_length=32).fit(X, y)
     loaded = from_bytes(to_bytes(ModelBundle(pipeline, 0.5, {}, {}))).pipeline
-    assert "_net" not in vars(loaded.named_steps["model"])  # rebuilt from the weights
+    assert "_nets" not in vars(loaded.named_steps["model"])  # rebuilt from the weights
     assert np.array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
-    weights = loaded.named_steps["model"].weights_
+    [weights] = loaded.named_steps["model"].weights_
     assert all(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in weights.values())
     assert weights["head.weight"].shape == (1, finetune.ENCODER_WIDTH)
+
+
+@needs_encoder
+def test_several_networks_average_their_logits() -> None:
+    X, y = _posts()
+    two = finetune.FineTunedClassifier(epochs=1, max_length=32, n_models=2,
+                                       random_state=5).fit(X, y)
+    members = two.member_logits(X)
+    alone = finetune.FineTunedClassifier(epochs=1, max_length=32, random_state=6).fit(X, y)
+    assert members.shape == (2, len(y)) and len(two.weights_) == 2
+    assert np.allclose(members[1], alone.decision_function(X), atol=1e-5)  # seed 5 + 1
+    assert not np.allclose(members[0], members[1])
+    assert np.allclose(two.decision_function(X), members.mean(axis=0))
+    with pytest.raises(ModelError, match="at least one"):
+        finetune.FineTunedClassifier(n_models=0).fit(X, y)
 
 
 def test_family_is_calibrated_and_searched_in_process() -> None:
