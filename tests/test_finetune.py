@@ -35,13 +35,14 @@ def _posts() -> tuple[pd.DataFrame, np.ndarray]:
 def test_fine_tuning_learns_the_codes_and_is_seeded() -> None:
     X, y = _posts()
     model = finetune.FineTunedClassifier(epochs=4, learning_rate=1e-4, batch_size=4,
-                                         max_length=32, random_state=3)
-    before = finetune.FineTunedClassifier(epochs=0, max_length=32, random_state=3).fit(X, y)
+                                         max_length=32, n_models=1, random_state=3)
+    before = finetune.FineTunedClassifier(epochs=0, max_length=32, n_models=1,
+                                          random_state=3).fit(X, y)
     fitted = model.fit(X, y)
     assert roc_auc_score(y, fitted.decision_function(X)) == 1.0
     assert roc_auc_score(y, before.decision_function(X)) < 1.0  # the head alone, untrained
     again = finetune.FineTunedClassifier(epochs=4, learning_rate=1e-4, batch_size=4,
-                                         max_length=32, random_state=3).fit(X, y)
+                                         max_length=32, n_models=1, random_state=3).fit(X, y)
     assert np.allclose(again.decision_function(X), fitted.decision_function(X), atol=1e-5)
     proba = fitted.predict_proba(X)
     assert proba.shape == (len(y), 2) and np.allclose(proba.sum(axis=1), 1)
@@ -56,7 +57,9 @@ def test_a_saved_model_scores_exactly_as_the_fitted_one() -> None:
     loaded = from_bytes(to_bytes(ModelBundle(pipeline, 0.5, {}, {}))).pipeline
     assert "_nets" not in vars(loaded.named_steps["model"])  # rebuilt from the weights
     assert np.array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
-    [weights] = loaded.named_steps["model"].weights_
+    first, second = loaded.named_steps["model"].weights_  # two networks by default
+    assert not np.array_equal(first["head.weight"], second["head.weight"])
+    weights = first
     assert all(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in weights.values())
     assert weights["head.weight"].shape == (1, finetune.ENCODER_WIDTH)
 
@@ -67,7 +70,8 @@ def test_several_networks_average_their_logits() -> None:
     two = finetune.FineTunedClassifier(epochs=1, max_length=32, n_models=2,
                                        random_state=5).fit(X, y)
     members = two.member_logits(X)
-    alone = finetune.FineTunedClassifier(epochs=1, max_length=32, random_state=6).fit(X, y)
+    alone = finetune.FineTunedClassifier(epochs=1, max_length=32, n_models=1,
+                                         random_state=6).fit(X, y)
     assert members.shape == (2, len(y)) and len(two.weights_) == 2
     assert np.allclose(members[1], alone.decision_function(X), atol=1e-5)  # seed 5 + 1
     assert not np.allclose(members[0], members[1])

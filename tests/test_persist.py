@@ -120,7 +120,7 @@ def _quick(name: str) -> dict[str, int]:
     """Fewer trees and one pass of fine-tuning, so the type check stays fast; the types
     saved are the same."""
     if name == "finetuned_minilm":
-        return {"model__epochs": 1, "model__max_length": 32}
+        return {"model__epochs": 1, "model__max_length": 32, "model__n_models": 1}
     return {"model__n_estimators": 5} if name in ("random_forest", "gradient_boosting") else {}
 
 

@@ -313,8 +313,8 @@ RECOMMENDED_FALLBACK = ("ngrams_lr", "ngrams_svm")
 MOST_ACCURATE = "finetuned_minilm"
 """The family with the best AUC and fewest false alarms under grouped CV on the real corpus
 (``bench/finetune.py``), left out of the recommended set because of what it costs."""
-MOST_ACCURATE_COST = ("about a quarter of an hour to train on 3,000 coded posts, and about 200 "
-                      "posts a second to score, on 2 cores")
+MOST_ACCURATE_COST = ("about half an hour to train on 3,000 coded posts, and about 100 posts a "
+                      "second to score, on 2 cores")
 """``MOST_ACCURATE``'s price in plain words, as measured by ``bench/finetune.py``."""
 
 
