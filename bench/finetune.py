@@ -3,28 +3,28 @@
 Same corpus and outer folds as ``bench/models.py`` (MHStigmaInterview train split, Meng et
 al., ACL 2025; ``StratifiedGroupKFold(5, shuffle=True, random_state=0)`` by participant;
 ``prompt_topic`` never an input). Per outer fold the library's ``FineTunedClassifier`` (its
-defaults: 3 epochs, learning rate 5e-5, batches of 16, 128 word pieces) is fitted on the
-training posts and scores the test posts.
+defaults: two networks, 3 epochs, learning rate 1e-4, batches of 16, 128 word pieces; the
+options below replace them) is fitted on the training posts and scores the test posts.
 
 ``bench/models.py`` runs each family's whole training step inside every outer fold (inner CV
-for calibration and the threshold): for this family that is 30 fine-tunings, about two hours
-on 2 cores. Here calibration and threshold are cross-fitted over the outer folds instead: the
-Platt map and the recall-0.90 threshold applied to fold k are fitted on the out-of-fold
-scores of the other four folds, so no fold's own labels touch its figures. AUC and FP at
-the recall-0.90 point of the pooled scores need neither and are computed as in
-``bench/models.py``; each figure has a 95% cluster-bootstrap interval over participants
-(the same resamples as there).
+for calibration and the threshold): for this family that is 30 fine-tunings per network,
+over an hour for one network and about two and a half hours for the default two, on 2 cores.
+Here calibration and threshold are cross-fitted over the outer folds instead: the Platt map
+and the recall-0.90 threshold applied to fold k are fitted on the out-of-fold scores of the
+other four folds, so no fold's own labels touch its figures. AUC and FP at the recall-0.90
+point of the pooled scores need neither and are computed as in ``bench/models.py``; each
+figure has a 95% cluster-bootstrap interval over participants (the same resamples as there).
 
 ``--with-stack`` adds, on the same folds, the two-encoder stack (``bench/context_ceiling.py``'s
 text-alone stack, the design of ``stacked_two_encoders``) and a soft vote of the two: the mean
 of their probabilities, as ``VotingClassifier(voting="soft")`` computes it (it did no better
 than the fine-tuned model alone, so the library does not offer it).
 
-With ``--n-models 2`` (or more) each network of the seed ensemble is also scored alone.
+With more than one network (``--n-models``, the default two) each is also scored alone.
 
 Run: .venv/bin/python bench/finetune.py [--with-stack] [--learning-rate R] [--epochs E]
 [--n-models K] [--out FILE] -> bench/results/finetune.json
-(about 20 minutes on 2 cores; 30 more with --with-stack).
+(about 30 minutes on 2 cores with two networks, 20 with one; 10 more with --with-stack).
 """
 
 from __future__ import annotations
