@@ -105,3 +105,21 @@ def test_schedule_warms_up_then_decays_to_zero() -> None:
     assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False))
     assert rates[-1] == pytest.approx(1 / 90)
 
+
+
+@needs_encoder
+def test_training_says_it_is_fine_tuning_before_the_first_fold(monkeypatch) -> None:
+    from stigma_core.models import Family, train_models
+
+    quick = Family(**{**FAMILIES["finetuned_minilm"].__dict__, "make_estimator": lambda seed:
+                      finetune.FineTunedClassifier(epochs=1, max_length=32, n_models=1,
+                                                   random_state=seed)})
+    monkeypatch.setitem(FAMILIES, "finetuned_minilm", quick)
+    X, y = _posts()
+    coded = pd.DataFrame({"text": list(X["text"]) * 2, "label": list(y) * 2})
+    messages: list[str] = []
+    run = train_models(coded, ["finetuned_minilm"], cv=2, test_size=0.25,
+                       progress=lambda fraction, message: messages.append(message))
+    first = next(m for m in messages if m.startswith(quick.label))
+    assert first.endswith("fine-tuning on the first cross-validation fold (minutes per fold)")
+    assert run.results["finetuned_minilm"].calibration in ("sigmoid", "none")

@@ -65,6 +65,8 @@ class Family:
     in_process: bool = False
     """Search it in this process: its features come from an in-process cache (embeddings)
     that worker processes would have to rebuild."""
+    first_step: str = "reading the posts (once per distinct post)"
+    """What the progress line says before an in-process family's first fit reports."""
 
     @property
     def unavailable(self) -> str | None:
@@ -285,6 +287,7 @@ FAMILIES: dict[str, Family] = {
             calibration="sigmoid",
             requires=finetune.unavailable_reason,
             in_process=True,
+            first_step="fine-tuning on the first cross-validation fold (minutes per fold)",
         ),
         Family(
             multilingual.FAMILY,

@@ -366,7 +366,7 @@ def _train_family(
     pipeline = build_pipeline(family, run["selected"], run["seed"])
     n_jobs = 1 if family.in_process else run.get("n_jobs", 1)
     if family.in_process and progress:
-        progress(0.0, f"{family.label}: reading the posts (once per distinct post)")
+        progress(0.0, f"{family.label}: {family.first_step}")
     if search is None:
         search = grid_search(pipeline, family.grid(run["grid"]), X_train, y_train, folds,
                              progress=progress, n_jobs=n_jobs, label=family.label)
