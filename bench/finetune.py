@@ -37,8 +37,9 @@ from typing import Any
 
 import numpy as np
 from common import RESULTS, machine, read_real_corpus, utc_now, write_json
-from models import brier_with_ci, fp_at_recall
-from quality import grouped_folds, participant_weights, weighted_auc
+from context_ceiling import figures as ranking_figures
+from models import brier_with_ci
+from quality import grouped_folds, participant_weights
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
@@ -93,8 +94,6 @@ def figures(y: np.ndarray, scores: np.ndarray, folds: list,
     """AUC, FP at the pooled recall-0.90 point, Brier, accuracy, FN and FP at the cross-fitted
     threshold, each with its cluster-bootstrap 95% interval."""
     proba, flagged = cross_fitted(scores, y, folds)
-    auc = weighted_auc(weights, y, scores)
-    low, high = np.percentile(auc[np.isfinite(auc)], [2.5, 97.5])
 
     def counted(hits: np.ndarray) -> dict[str, float]:
         samples = weights @ hits.astype(float)
@@ -103,9 +102,7 @@ def figures(y: np.ndarray, scores: np.ndarray, folds: list,
 
     right = flagged == (y == 1)
     accuracy = (weights @ right.astype(float)) / weights.sum(axis=1)
-    return {"auc": {"value": float(roc_auc_score(y, scores)), "ci_low": float(low),
-                    "ci_high": float(high)},
-            "fp_at_recall_0.90": fp_at_recall(y, scores, weights),
+    return {**ranking_figures(y, scores, weights),
             "brier": brier_with_ci(y, proba, weights),
             "accuracy": {"value": float(right.mean()),
                          "ci_low": float(np.percentile(accuracy, 2.5)),
