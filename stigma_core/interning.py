@@ -211,11 +211,27 @@ class StringInterner:
         buffer[:used] = self.buffer[:used]
         self.buffer = buffer
 
+    @property
+    def size(self) -> int:
+        """Keys held (distinct runs remembered)."""
+        return int(self.state[0])
+
     def factorize_runs(self, text: str) -> tuple[np.ndarray, list[str]]:
         """``factorize_strings(text.split())``: a code per run (int64) and the distinct runs
         in order of first appearance."""
         if self.state[0] > self.limit:
             self.clear()
+        codes, keys, _ = self.factorize_keys(text)
+        strings = self.strings
+        return codes, [strings[k] for k in keys.tolist()]
+
+    def factorize_keys(self, text: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """A code per run (int64), the key of each code (the runs' keys in order of first
+        appearance; ``strings[key]`` is the run) and how many keys there were before: keys
+        from that number on are new, so a caller can keep what it derives from a run in
+        arrays indexed by key and compute it for new runs only. Never forgets (see
+        ``keep_only``)."""
+        n_before = int(self.state[0])
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         most = points.size // 2 + 1  # runs at most (each needs a character and a space)
         codes = np.empty(most, dtype=np.int64)
@@ -230,15 +246,41 @@ class StringInterner:
             if done == points.size:
                 break
             self._grow(min(points.size - done, 1 << 16))
-        order = order[: self.state[2]]
+        order = order[: self.state[2]].copy()
         _forget_local(self.local, order)
         bounds = first_new[: 2 * self.state[3]].tolist()
         if bounds:
             self.strings.extend(text[a:b] for a, b in zip(bounds[::2], bounds[1::2],
                                                           strict=True))
-        strings = self.strings
         codes = codes[: self.state[4]].copy() if self.state[4] else np.zeros(0, dtype=np.intp)
-        return codes, [strings[k] for k in order.tolist()]
+        return codes, order, n_before
+
+    def keep_only(self, keys: np.ndarray) -> None:
+        """Forget every run but those of ``keys`` (distinct), which become keys 0, 1, … in
+        that order: a caller's arrays indexed by key follow with ``array[keys]``."""
+        keys = np.asarray(keys, dtype=np.int64)
+        lengths = self.lengths[keys]
+        offsets = self.offsets[keys]
+        new_offsets = np.cumsum(lengths) - lengths
+        used = int(lengths.sum())
+        strings = [self.strings[k] for k in keys.tolist()]
+        capacity = 4096
+        while capacity < keys.size + 1:
+            capacity *= 2
+        hashes = self.hashes[keys]
+        positions = np.repeat(offsets - new_offsets, lengths) + np.arange(used)
+        buffer = self.buffer[positions]
+        self.clear(capacity)
+        self.strings = strings
+        self.hashes[: keys.size] = hashes
+        self.offsets[: keys.size] = new_offsets
+        self.lengths[: keys.size] = lengths
+        if used > self.buffer.size:
+            self.buffer = np.zeros(used, dtype=np.uint32)
+        self.buffer[:used] = buffer
+        self.state[0] = keys.size
+        self.state[1] = used
+        _rehash(self.hashes, keys.size, self.slots)
 
 
 def max_space_code_point() -> int:

@@ -92,8 +92,8 @@ DOC_SEPARATOR = "\x00"
 tokenised alone."""
 BATCH = 20_000
 CACHE_LIMIT = MEMO_LIMIT
-"""Distinct tokens remembered per process before the memo tables start afresh (see
-``interning.MEMO_LIMIT``)."""
+"""Distinct raw tokens (and pieces) remembered per process; past it the memos keep only the
+last batch's (see ``interning.MEMO_LIMIT``)."""
 
 
 # --- the lexicon ---------------------------------------------------------------------------
@@ -222,51 +222,26 @@ def _sentence_ends(kinds: np.ndarray) -> np.ndarray:  # pragma: no cover - compi
     return ends
 
 
-class _Tokens:
-    """Memo of raw token → (its pieces, their sentence kinds), bounded per process."""
-
-    def __init__(self) -> None:
-        self.pieces: dict[str, tuple[str, ...]] = {}
-
-    def split(self, uniques: Iterable[str]) -> list[tuple[str, ...]]:
-        """The pieces of each distinct raw token, computed once per process."""
-        if len(self.pieces) > CACHE_LIMIT:
-            self.pieces.clear()
-        memo = self.pieces
-        out = list(map(memo.get, uniques))
-        if None in out:
-            for i, raw in enumerate(uniques):
-                if out[i] is None:
-                    out[i] = memo[raw] = split_word(raw)
-        return out
-
-
-_TOKENS = _Tokens()
-_RAW_TOKENS = StringInterner(CACHE_LIMIT)
-
-
 def _emoticon_fix(match: re.Match[str]) -> str:
     """pattern's emoticon rule: close up the spaces inside an emoticon split by tokenising."""
     return match.group(1).replace(" ", "") + match.group(2)
 
 
-def _pieces(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _pieces(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """find_tokens' pieces of posts joined by ``DOC_SEPARATOR`` tokens, before the sentence
-    rules: the distinct pieces (``flat``), each position's index into them, and per piece of
-    ``flat`` its row of ``_PieceInfo.COLUMNS`` (sentence kind, emoticon character classes,
-    word id). ``texts`` must not hold the separator."""
-    codes, uniques = _RAW_TOKENS.factorize_runs(_paragraphs(f" {DOC_SEPARATOR} ".join(texts)))
-    if not uniques:
-        return [], np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.int64)
-    split = _TOKENS.split(uniques)
-    counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-    flat = list(chain.from_iterable(split))
-    starts = np.cumsum(counts) - counts
+    rules: the pieces remembered (``flat``, an object array), each position's index into
+    them, and per piece of ``flat`` its row of ``_PieceInfo.COLUMNS`` (sentence kind,
+    emoticon character classes, word id). ``texts`` must not hold the separator."""
+    codes, keys = _RAW.factorize(_paragraphs(f" {DOC_SEPARATOR} ".join(texts)))
+    if not keys.size:
+        return _RAW.pieces[:0], np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.int64)
+    counts = _RAW.count[keys]
+    starts = _RAW.first[keys]
     per_token = counts[codes]
     total = int(per_token.sum())
     out_start = np.cumsum(per_token) - per_token
     index = np.arange(total) - np.repeat(out_start - starts[codes], per_token)
-    return flat, index, _PIECES.info(flat)
+    return _RAW.pieces, index, _RAW.rows
 
 
 def _token_stream(texts: list[str]) -> list[str]:
@@ -274,7 +249,7 @@ def _token_stream(texts: list[str]) -> list[str]:
     (one separator token between consecutive posts), with the sarcasm and emoticon rules
     applied to each sentence as find_tokens does. ``texts`` must not hold the separator."""
     flat, index, info = _pieces(texts)
-    if not flat:
+    if not index.size:
         return []
     kinds = info[index, 0]
     pieces = np.asarray(flat, dtype=object)[index]
@@ -357,46 +332,64 @@ def _word_flags(entry: dict | None, word: str) -> tuple[bool, ...]:
 
 
 class _Words:
-    """Every distinct lower-cased token met so far, with what the assessment needs of it, in
-    arrays indexed by a token id (bounded per process)."""
+    """What the assessment needs of each lower-cased token, in arrays indexed by a word id.
+
+    Words of the lexicon, negations and the post separator get an id of their own. Every
+    other word is assessed by its row alone (no rule looks at which word it is), so words
+    with equal rows share one id: the tables stay small, whatever the corpus's vocabulary,
+    and never start afresh (ids stay valid for the memos built on them)."""
 
     FLAGS = ("known", "adverb", "negation", "breaks_negation", "breaks_modifier", "ends_ly",
              "exclamation", "sarcasm")
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
+        self.shared: dict[bytes, int] = {}
         self.size = 0
-        self.generation = getattr(self, "generation", 0) + 1
-        self.scores: np.ndarray | None = None
-        self._grow(4096)
+        self.scores = np.zeros((256, 4))
+        self.flags = np.zeros((256, len(self.FLAGS)), dtype=np.bool_)
 
-    def _grow(self, capacity: int) -> None:
-        old = self.scores
-        scores = np.zeros((capacity, 4))
-        flags = np.zeros((capacity, len(self.FLAGS)), dtype=np.bool_)
-        if old is not None:
-            scores[: self.size] = self.scores[: self.size]
-            flags[: self.size] = self.flags[: self.size]
-        self.scores, self.flags = scores, flags
+    def _add(self, scores: np.ndarray, flags: np.ndarray) -> int:
+        if self.size == len(self.scores):
+            self.scores = np.concatenate([self.scores, np.zeros_like(self.scores)])
+            self.flags = np.concatenate([self.flags, np.zeros_like(self.flags)])
+        self.scores[self.size] = scores
+        self.flags[self.size] = flags
+        self.size += 1
+        return self.size - 1
 
     def ids(self, uniques: list[str]) -> np.ndarray:
-        """Token ids of ``uniques``, adding the new ones."""
-        if self.size > CACHE_LIMIT:
-            self.__init__()
+        """Word ids of ``uniques`` (distinct lower-cased tokens), adding new rows."""
         get = self.index.get
         ids = np.fromiter((get(w, -1) for w in uniques), dtype=np.int64, count=len(uniques))
         new = np.flatnonzero(ids < 0)
         if new.size:
-            if self.size + new.size > len(self.scores):
-                self._grow(max(2 * len(self.scores), self.size + new.size))
             lex = lexicon()
             words = [uniques[position] for position in new.tolist()]
-            rows = np.arange(self.size, self.size + len(words))
-            ids[new] = rows
-            self.index.update(zip(words, rows.tolist(), strict=True))
-            self.size += len(words)
-            self.scores[rows], self.flags[rows] = _new_word_rows(words, lex)
+            scores, flags = _new_word_rows(words, lex)
+            own = np.fromiter((w in lex or w in NEGATIONS or w == DOC_SEPARATOR for w in words),
+                              dtype=bool, count=len(words))
+            for i in np.flatnonzero(own).tolist():
+                ids[new[i]] = self.index[words[i]] = self._add(scores[i], flags[i])
+            rest = np.flatnonzero(~own)
+            if rest.size:
+                ids[new[rest]] = self._shared_ids(scores[rest], flags[rest])
         return ids
+
+    def _shared_ids(self, scores: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """The shared id of each row (``scores`` and ``flags`` side by side), adding rows
+        not met before; one dictionary look-up per distinct row."""
+        packed = np.ascontiguousarray(np.concatenate(
+            [scores.view(np.uint8).reshape(len(scores), -1), flags.view(np.uint8)], axis=1))
+        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        found = np.empty(distinct.size, dtype=np.int64)
+        for j, (key, row) in enumerate(zip(distinct.tolist(), first.tolist(), strict=True)):
+            shared = self.shared.get(key)
+            if shared is None:
+                shared = self.shared[key] = self._add(scores[row], flags[row])
+            found[j] = shared
+        return found[inverse.ravel()]
 
 
 def _new_word_rows(words: list[str], lex: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -424,31 +417,25 @@ _WORDS = _Words()
 
 
 class _PieceInfo:
-    """Per distinct piece met so far: its sentence kind, the ``_CHARS`` class of its first
-    and last character (``len(_CHARS)`` for any other) and the ``_WORDS`` id of its
-    lower-cased form; forgotten whenever ``_WORDS`` starts afresh (its ids change)."""
+    """Memo of a piece → its sentence kind, the ``_CHARS`` class of its first and last
+    character (``len(_CHARS)`` for any other) and the ``_WORDS`` id of its lower-cased
+    form; bounded per process."""
 
     COLUMNS = ("kind", "first", "last", "word")
 
     def __init__(self) -> None:
         self.table: dict[str, tuple[int, int, int, int]] = {}
-        self.generation = -1
 
     def info(self, flat: list[str]) -> np.ndarray:
         """The rows of ``flat``'s pieces, shape (len(flat), 4), int64."""
-        if _WORDS.size > CACHE_LIMIT:  # start afresh here, not inside ids() below
-            _WORDS.__init__()
-        if self.generation != _WORDS.generation or len(self.table) > CACHE_LIMIT:
+        if len(self.table) > CACHE_LIMIT:
             self.table.clear()
-            self.generation = _WORDS.generation
         table = self.table
         rows = list(map(table.get, flat))
         if None in rows:
             new = list(dict.fromkeys(p for p, row in zip(flat, rows, strict=True)
                                      if row is None))
             ids = _WORDS.ids([p.lower() for p in new]).tolist()
-            if _WORDS.generation != self.generation:  # pragma: no cover - ids() reset
-                raise AssertionError("word table reset while adding pieces")
             other = len(_CHARS)
             kind_of = {DOC_SEPARATOR: DOC_BREAK, **_KINDS}
             chars = _CHARS
@@ -460,6 +447,91 @@ class _PieceInfo:
 
 
 _PIECES = _PieceInfo()
+
+
+class _RawTable:
+    """Every distinct raw token (whitespace-free run of post text) met so far, numbered by
+    ``names`` (see ``stigma_core.interning``), with its find_tokens pieces and their
+    ``_PieceInfo`` rows kept in flat arrays (``first`` and ``count`` per token): a batch
+    gathers its tokens' rows with array indexing, and only tokens never met before cost
+    Python work. Bounded: past ``CACHE_LIMIT`` tokens it keeps those of the batch it served
+    last (the corpus's common words among them) and forgets the rest."""
+
+    def __init__(self) -> None:
+        self.names = StringInterner()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every token."""
+        self.names.clear()
+        self.last_keys = np.zeros(0, dtype=np.int64)
+        self.first = np.zeros(4096, dtype=np.int64)
+        self.count = np.zeros(4096, dtype=np.int64)
+        self.pieces = np.empty(8192, dtype=object)
+        self.rows = np.zeros((8192, 4), dtype=np.int64)
+        self.n_pieces = 0
+
+    def _trim(self) -> None:
+        """Keep only the last batch's tokens, once past ``CACHE_LIMIT``."""
+        if self.names.size <= CACHE_LIMIT:
+            return
+        keys = self.last_keys
+        counts = self.count[keys]
+        starts = self.first[keys]
+        total = int(counts.sum())
+        new_first = np.cumsum(counts) - counts
+        positions = np.repeat(starts - new_first, counts) + np.arange(total)
+        pieces, rows = self.pieces[positions], self.rows[positions]
+        self.names.keep_only(keys)
+        size = max(4096, 2 * keys.size)
+        self.first = np.zeros(size, dtype=np.int64)
+        self.count = np.zeros(size, dtype=np.int64)
+        self.first[: keys.size] = new_first
+        self.count[: keys.size] = counts
+        self.pieces = np.empty(max(8192, 2 * total), dtype=object)
+        self.rows = np.zeros((self.pieces.size, 4), dtype=np.int64)
+        self.pieces[:total] = pieces
+        self.rows[:total] = rows
+        self.n_pieces = total
+        self.last_keys = np.arange(keys.size, dtype=np.int64)
+
+    def factorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A code per raw token of ``text`` and, per code, the token's key into ``first``
+        and ``count`` (new tokens split and their pieces' rows added)."""
+        self._trim()
+        codes, keys, n_before = self.names.factorize_keys(text)
+        size = self.names.size
+        if size > n_before:
+            self._add(n_before, size)
+        self.last_keys = keys
+        return codes, keys
+
+    def _add(self, n_before: int, size: int) -> None:
+        if size > self.first.size:
+            for name in ("first", "count"):
+                old = getattr(self, name)
+                new = np.zeros(max(2 * old.size, size), dtype=np.int64)
+                new[: old.size] = old
+                setattr(self, name, new)
+        split = [split_word(raw) for raw in self.names.strings[n_before:size]]
+        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        flat = list(chain.from_iterable(split))
+        start, end = self.n_pieces, self.n_pieces + len(flat)
+        if end > self.pieces.size:
+            capacity = max(2 * self.pieces.size, end)
+            pieces = np.empty(capacity, dtype=object)
+            pieces[:start] = self.pieces[:start]
+            rows = np.zeros((capacity, 4), dtype=np.int64)
+            rows[:start] = self.rows[:start]
+            self.pieces, self.rows = pieces, rows
+        self.count[n_before:size] = counts
+        self.first[n_before:size] = start + np.cumsum(counts) - counts
+        self.pieces[start:end] = flat
+        self.rows[start:end] = _PIECES.info(flat)
+        self.n_pieces = end
+
+
+_RAW = _RawTable()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -579,7 +651,7 @@ def _sentiment_batch(texts: list[str]) -> np.ndarray:
     ``_sentiment_regex``.
     """
     flat, index, info = _pieces(texts)
-    if not flat:
+    if not index.size:
         return np.zeros((len(texts), 2))
     kinds = info[index, 0]
     keep = kinds != END_MARK
@@ -635,8 +707,7 @@ def _sentiment_one_alone(text: str) -> np.ndarray:
 @holding_memo_lock
 def clear_caches() -> None:
     """Forget every memoised token (benchmarks measure cold runs)."""
-    _TOKENS.pieces.clear()
-    _RAW_TOKENS.clear()
+    _RAW.clear()
     _WORDS.__init__()
     _PIECES.table.clear()
 

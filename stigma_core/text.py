@@ -236,27 +236,72 @@ def _preprocess_rest(words: list[str]) -> list[tuple[str, bool, bool]] | None:
     return out
 
 
-class _RunMemo:
-    """Memo of a run of a post → (its output, starts with a digit, ends with a digit)."""
+class _RunTable:
+    """Every distinct whitespace-free run of lower-cased post text met so far, numbered by
+    ``names`` (see ``stigma_core.interning``), with its ``_preprocess_word`` entry in arrays
+    indexed by the run's number: a batch gathers its runs' entries with array indexing, and
+    only runs never met before cost Python work. Bounded: past ``RUN_MEMO`` runs it keeps
+    those of the batch it served last (a batch's runs include the corpus's common words,
+    which a fresh start would compute again at once) and forgets the rest."""
 
     def __init__(self) -> None:
-        self.table: dict[str, tuple[str, bool, bool]] = {}
+        self.names = StringInterner()
+        self.clear()
 
-    def lookup(self, runs: list[str]) -> list[tuple[str, bool, bool]]:
-        """The memo entries of ``runs``, computing the new ones together. A full memo keeps
-        only the entries of these runs (a batch's runs include the corpus's common words,
-        which a fresh start would compute again at once) and forgets the rest."""
-        if len(self.table) > RUN_MEMO:
-            old = self.table
-            self.table = {run: old[run] for run in runs if run in old}
-        table = self.table
-        new = [run for run in runs if run not in table]
-        if new:
-            table.update(zip(new, _preprocess_words(new), strict=True))
-        return [table[run] for run in runs]
+    def clear(self) -> None:
+        """Forget every run."""
+        self.names.clear()
+        self.last_keys = np.zeros(0, dtype=np.int64)
+        self.output = np.empty(4096, dtype=object)
+        self.starts = np.zeros(4096, dtype=bool)
+        self.ends = np.zeros(4096, dtype=bool)
+        self.breaks = np.zeros(4096, dtype=bool)
+
+    def _grow(self, size: int) -> None:
+        capacity = max(2 * self.output.size, size)
+        for name in ("output", "starts", "ends", "breaks"):
+            old = getattr(self, name)
+            new = np.empty(capacity, dtype=old.dtype) if old.dtype == object else np.zeros(
+                capacity, dtype=old.dtype)
+            new[: old.size] = old
+            setattr(self, name, new)
+
+    def _trim(self) -> None:
+        """Keep only the last batch's runs, once past ``RUN_MEMO``."""
+        if self.names.size <= RUN_MEMO:
+            return
+        keys = self.last_keys
+        self.names.keep_only(keys)
+        for name in ("output", "starts", "ends", "breaks"):
+            old = getattr(self, name)
+            new = np.empty(max(4096, 2 * keys.size), dtype=old.dtype)
+            new[: keys.size] = old[keys]
+            setattr(self, name, new)
+        self.last_keys = np.arange(keys.size, dtype=np.int64)
+
+    def factorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A code per run of ``text`` and, per code, its run's key into the entry arrays
+        (entries of new runs computed together by ``_preprocess_words``)."""
+        self._trim()
+        codes, keys, n_before = self.names.factorize_keys(text)
+        size = self.names.size
+        if size > n_before:
+            new = self.names.strings[n_before:size]
+            if size > self.output.size:
+                self._grow(size)
+            entries = _preprocess_words(new)
+            self.output[n_before:size] = [e[0] for e in entries]
+            self.starts[n_before:size] = [e[1] for e in entries]
+            self.ends[n_before:size] = [e[2] for e in entries]
+            self.breaks[n_before:size] = [w == _POST_BREAK for w in new]
+        self.last_keys = keys
+        return codes, keys
+
+    def runs(self) -> list[str]:
+        """The runs remembered now."""
+        return list(self.names.strings)
 
 
-_RUNS = _RunMemo()
 _POST_BREAK = "\x00"
 
 
@@ -270,16 +315,11 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
     digit: such posts are done one by one by ``preprocess`` itself.
     """
     joined = html.unescape(f" {_POST_BREAK} ".join(texts)).lower()
-    codes, uniques = _RUN_NAMES.factorize_runs(joined)
-    entries = _RUNS.lookup(uniques)
-    piece = np.array([e[0] for e in entries], dtype=object)
-    starts = np.fromiter((e[1] for e in entries), dtype=bool, count=len(entries))
-    ends = np.fromiter((e[2] for e in entries), dtype=bool, count=len(entries))
-    # (numpy compares "\x00" as "", so the break is found in Python)
-    is_break = np.fromiter((u == _POST_BREAK for u in uniques), dtype=bool,
-                           count=len(uniques))
-    breaks = is_break[codes]
-    pieces = piece[codes]
+    codes, keys = _RUNS.factorize(joined)
+    ends = _RUNS.ends[keys]
+    starts = _RUNS.starts[keys]
+    breaks = _RUNS.breaks[keys][codes]
+    pieces = _RUNS.output[keys][codes]
     pieces[breaks] = "\n"
     keep = breaks | (pieces != "")
     out = [p.strip() for p in " ".join(pieces[keep].tolist()).split("\n")]
@@ -295,8 +335,7 @@ POST_MEMO = 20_000
 """Whole posts remembered by ``preprocess_many`` (scoring millions of distinct posts gains
 nothing from more, training re-reads a few thousand)."""
 RUN_MEMO = MEMO_LIMIT
-_RUN_NAMES = StringInterner(RUN_MEMO)
-"""Numbers the runs of each batch (see ``stigma_core.interning``)."""
+_RUNS = _RunTable()
 
 
 class _PostMemo:
@@ -309,7 +348,7 @@ class _PostMemo:
     def clear(self) -> None:
         """Forget every post (and every run): the next call starts cold."""
         self.table.clear()
-        _RUNS.table.clear()
+        _RUNS.clear()
 
 
 _POSTS = _PostMemo()
@@ -348,7 +387,6 @@ def preprocess_many(texts: Iterable[str]) -> list[str]:
 def clear_caches() -> None:
     """Empty every memo of this module (benchmarks measure cold runs)."""
     _POSTS.clear()
-    _RUN_NAMES.clear()
     _KEPT.clear()
     preprocess.cache_clear()
     _word_lemma.cache_clear()

@@ -45,6 +45,24 @@ def test_growth_and_forgetting_keep_the_numbers(sample_dir: Path) -> None:
     assert_same(interner, f"{long_run} a {long_run}y {long_run}")
 
 
+def test_keys_kept_are_renumbered_and_the_rest_forgotten(sample_dir: Path) -> None:
+    texts = pd.read_csv(sample_dir / "corpus.csv")["text"].dropna().astype(str).tolist()
+    interner = StringInterner()
+    first = " \x00 ".join(texts[:60])
+    codes, keys, before = interner.factorize_keys(first)
+    assert before == 0
+    assert [interner.strings[k] for k in keys] == factorize_strings(first.split())[1]
+    kept = keys[::3]
+    names = [interner.strings[k] for k in kept]
+    interner.keep_only(kept)
+    assert interner.strings == names and interner.size == len(names)
+    codes, keys, before = interner.factorize_keys(" ".join([*names, "brand-new-run"]))
+    assert before == len(names)
+    assert keys.tolist() == list(range(len(names) + 1))  # known under their new numbers
+    assert interner.strings[before:] == ["brand-new-run"]
+    assert_same(interner, " ".join(texts[60:120]))
+
+
 @pytest.mark.real_data
 def test_real_posts(real_corpus_path: Path) -> None:
     texts = pd.read_csv(real_corpus_path, usecols=["text"])["text"].dropna().astype(str)

@@ -154,10 +154,13 @@ def test_memos_starting_afresh_mid_stream_give_textblobs_numbers(
     want = _reference(texts)
     fast.clear_caches()
     monkeypatch.setattr(fast, "CACHE_LIMIT", 60)  # every memo and table overflows often
-    monkeypatch.setattr(fast._RAW_TOKENS, "limit", 60)
-    generation = fast._WORDS.generation
+    trims = []
+    keep_only = fast._RAW.names.keep_only
+    monkeypatch.setattr(fast._RAW.names, "keep_only", lambda keys: trims.append(keys.size)
+                        or keep_only(keys))
     got = sentiment_many(texts, batch=37)
-    assert fast._WORDS.generation > generation + 5
+    assert len(trims) > 5
+    assert fast._RAW.names.size < 60 + 37 * 200
     assert np.abs(got - want).max() <= 1e-12
     fast.clear_caches()
 
@@ -173,3 +176,16 @@ def test_new_word_rows_equal_the_per_word_functions() -> None:
     want_flags = np.array([fast._word_flags(lex.get(w), w) for w in words])
     assert np.array_equal(scores, want_scores, equal_nan=True)
     assert np.array_equal(flags, want_flags)
+
+
+def test_words_outside_the_lexicon_share_rows_whatever_the_vocabulary() -> None:
+    """A big corpus brings hundreds of thousands of new words: each one's row follows from
+    its length, ending and marks alone, so the word table must not grow with them."""
+    fast.clear_caches()
+    made_up = [f"zq{i}x" for i in range(3000)] + [f"zq{i}ly" for i in range(3000)]
+    texts = [" ".join(made_up[i : i + 6]) + " not oddly good :) x!" for i in range(0, 6000, 6)]
+    _assert_same(texts)
+    assert fast._WORDS.size < 60
+    before = fast._WORDS.size
+    _assert_same([t.upper() + " qq" for t in texts])
+    assert fast._WORDS.size <= before + 5

@@ -211,7 +211,7 @@ def test_a_full_run_memo_keeps_the_batch_it_is_serving(monkeypatch) -> None:
     rare = [f"word{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(200)]
     posts = [" ".join([*common, *rare[i : i + 5]]) for i in range(0, 200, 5)]
     assert preprocess_many(posts[:20]) == [preprocess(t) for t in posts[:20]]
-    assert len(text_module._RUNS.table) > 40  # full: the next batch starts by trimming it
+    assert len(text_module._RUNS.runs()) > 40  # full: the next batch starts by trimming it
     computed: list[str] = []
     compute = text_module._preprocess_words
 
@@ -223,9 +223,11 @@ def test_a_full_run_memo_keeps_the_batch_it_is_serving(monkeypatch) -> None:
     batch = posts[20:24]
     assert preprocess_many(batch) == [preprocess(t) for t in batch]
     assert sorted(computed) == sorted(rare[100:120])  # only the new words were computed
-    kept = set(text_module._RUNS.table)
+    assert preprocess_many(posts[24:26]) == [preprocess(t) for t in posts[24:26]]
+    kept = set(text_module._RUNS.runs())  # trimmed to the batch before, then this one's
     assert set(common) <= kept  # the common words stayed
-    assert not kept & set(rare[:100])  # the earlier batch's rare words went
+    assert not kept & set(rare[:100])  # the first batch's rare words went
+    assert set(rare[100:120]) <= kept
     assert preprocess_many(posts) == [preprocess(t) for t in posts]
 
 
