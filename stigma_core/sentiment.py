@@ -660,19 +660,42 @@ def _sentiment_batch(texts: list[str]) -> np.ndarray:
     breaks = kinds == DOC_BREAK
     post = np.cumsum(breaks)
     joinable = _PAIRS[last[index[:-1]], first[index[1:]]]
-    redo = np.unique(post[:-1][joinable])
     at = np.flatnonzero(breaks)
     if at.size != len(texts) - 1:
         raise AssertionError("post separator lost while tokenising")  # never expected
     starts = np.concatenate(([0], at - np.arange(at.size), [index.size - at.size]))
     out = _assess(flat_ids[index[~breaks]], starts.astype(np.int64), _WORDS.scores,
                   _WORDS.flags)
-    bounds = np.concatenate(([-1], at, [index.size]))
-    redo = [d for d in redo.tolist() if RE_SPACED_FACES.search(
-        " ".join([flat[j] for j in index[bounds[d] + 1 : bounds[d + 1]].tolist()]))]
+    redo = _spaced_face_posts(flat, index, post, np.flatnonzero(joinable),
+                              np.concatenate(([-1], at, [index.size])))
     if redo:
         out[redo] = _sentiment_regex([texts[i] for i in redo])
     return out
+
+
+_FACE_REACH = max(len(f) for group in EMOTICONS.values() for f in group) - 1
+"""Pieces a spaced emoticon can reach on either side of a space inside it (one character
+each at least)."""
+
+
+def _spaced_face_posts(flat: np.ndarray, index: np.ndarray, post: np.ndarray,
+                       junctions: np.ndarray, bounds: np.ndarray) -> list[int]:
+    """The posts where ``RE_SPACED_FACES`` matches their pieces joined by spaces.
+
+    Such a match always spans a junction where two characters of one face meet across a
+    space (``junctions``: piece positions followed by such a meeting), and lies within
+    ``_FACE_REACH`` pieces of it; so only those few pieces around each junction are
+    searched (a match there is a match in the post's text, and every match is found)."""
+    found: list[int] = []
+    reach = _FACE_REACH
+    for junction, d in zip(junctions.tolist(), post[junctions].tolist(), strict=True):
+        if found and found[-1] == d:
+            continue
+        low = max(junction - reach + 1, bounds[d] + 1)
+        high = min(junction + reach + 1, bounds[d + 1])
+        if RE_SPACED_FACES.search(" ".join(flat[index[low:high]].tolist())):
+            found.append(d)
+    return found
 
 
 @holding_memo_lock

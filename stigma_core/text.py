@@ -148,13 +148,21 @@ def _preprocess_ascii(words: list[str]) -> list[tuple[str, bool, bool]]:
     """``_preprocess_word`` of runs that are all ASCII lower-case letters, digits and "_"
     (``_ASCII_RUN_RE``), with less Python per run: one look-up per token in ``_KEPT``."""
     plain = _PLAIN_RUN_RE.fullmatch
+    get = _KEPT.get
     out = []
     for word in words:
         if plain(word):
-            kept = _KEPT.get(word)
+            kept = get(word)
             text = _kept(word) if kept is None else kept
         else:
-            text = " ".join(k for k in map(_kept, ascii_run_tokens(word)) if k)
+            parts = []
+            for token in ascii_run_tokens(word):
+                kept = get(token)
+                if kept is None:
+                    kept = _kept(token)
+                if kept:
+                    parts.append(kept)
+            text = " ".join(parts)
         out.append((text, word[0].isnumeric(), word[-1].isnumeric()))
     return out
 
@@ -363,24 +371,19 @@ def preprocess_many(texts: Iterable[str]) -> list[str]:
     (memoised across calls: model search transforms the same posts once per grid point) and
     in batches, without a Python loop over each post's tokens (see ``_preprocess_batch``).
     """
-    codes, uniques = pd.factorize(np.asarray(as_texts(texts), dtype=object))
+    texts = as_texts(texts)
     memo = _POSTS.table
     if len(memo) > POST_MEMO:
         memo.clear()
-    unique_texts = uniques.tolist()
-    done = [memo.get(u) for u in unique_texts]
-    todo = [i for i, d in enumerate(done) if d is None]
-    alone = [i for i in todo if _POST_BREAK in unique_texts[i]]
-    together = [i for i in todo if _POST_BREAK not in unique_texts[i]] if alone else todo
+    todo = [t for t in dict.fromkeys(texts) if t not in memo]
+    alone = [t for t in todo if _POST_BREAK in t]
+    together = [t for t in todo if _POST_BREAK not in t] if alone else todo
     for start in range(0, len(together), BATCH):
         rows = together[start : start + BATCH]
-        for i, out in zip(rows, _preprocess_batch([unique_texts[i] for i in rows]),
-                          strict=True):
-            done[i] = memo[unique_texts[i]] = out
-    for i in alone:
-        done[i] = memo[unique_texts[i]] = preprocess(unique_texts[i])
+        memo.update(zip(rows, _preprocess_batch(rows), strict=True))
+    memo.update((t, preprocess(t)) for t in alone)
     _POSTS.computed += len(todo)
-    return np.asarray(done, dtype=object)[codes].tolist() if len(codes) else []
+    return [memo[t] for t in texts]
 
 
 @holding_memo_lock

@@ -189,3 +189,16 @@ def test_words_outside_the_lexicon_share_rows_whatever_the_vocabulary() -> None:
     before = fast._WORDS.size
     _assert_same([t.upper() + " qq" for t in texts])
     assert fast._WORDS.size <= before + 5
+
+
+def test_spaced_emoticons_are_found_anywhere_in_long_posts() -> None:
+    """Spaced faces are looked for only around the places where two of a face's characters
+    meet across a space: far apart, fully spaced, and among many such places that are not
+    faces, they must still be closed up as TextBlob does."""
+    plain = "people are kind and fair " * 12
+    near = "it ' s - fine ' ' ok " * 6  # pairs of a face's characters, but no face
+    faces = [": ' ' ' (", ":' ''(", "> : D", "x - D", "( ! )", "o _ O", ": -(", ":'''("]
+    texts = [f"{plain}{face} {plain}" for face in faces]
+    texts += [f"{face} {near}" for face in faces] + [f"{near}{face}" for face in faces]
+    texts += [plain, near, f"sad {faces[0]} today"]
+    _assert_same(texts)
