@@ -36,14 +36,20 @@ never wait on it."""
 
 
 MEMO_LIMIT = 30_000
-"""Distinct runs (and tokens, and lemmas) remembered per process before a memo starts afresh.
-Each entry costs a few hundred bytes in every worker process, and a stream of new posts fills
-the memos with words met once (names, numbers, links). On bench/scale.py's 1M new posts, all
-cores: at 150,000 each scoring worker grew by about 320 MB; at 50,000 the process tree
-peaked at 1,512-1,574 MiB and at 30,000 at 1,465-1,491 MiB, with no more CPU time per post
-(workers 16.7-17.8 CPU s vs 18.2; smaller tables are also faster to look up). A corpus with
-many frequent distinct words recomputes them after each fresh start, so a much smaller limit
-would cost time."""
+"""Entries remembered by the memos kept in dictionaries (sentiment's pieces) and by TF-IDF
+counting's token numbering before they start afresh. Each entry costs a few hundred bytes in
+every worker process, and a stream of new posts fills the memos with words met once (names,
+numbers, links): on bench/scale.py's 1M new posts, all cores, 150,000-entry memos made each
+scoring worker grow by about 320 MB, with no less CPU time per post."""
+
+
+RUN_LIMIT = 200_000
+"""Distinct runs remembered by the tables indexed by an interner's keys (preprocessing's
+runs, sentiment's raw tokens); past it a table keeps the half met most recently
+(``StringInterner.recent_keys``). Their entries live in arrays, about 250 bytes a run, so
+they can hold a large real vocabulary: on bench/scale.py's large-vocabulary corpus (1M new
+posts from 300,000 words) all cores scored 74,700 posts/s with 200,000 against 45,900 with
+30,000, for about 130 MiB more in all (PSS)."""
 
 
 def holding_memo_lock(function: F) -> F:
@@ -64,31 +70,34 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 
 @numba.njit(cache=True, nogil=True)
 def _rehash(hashes: np.ndarray, n_keys: int, slots: np.ndarray) -> None:  # pragma: no cover
-    """Put keys 0 … n_keys-1 into an empty slot table."""
+    """Put keys 0 … n_keys-1 into an empty slot table (see ``_intern`` for a slot's bits)."""
     mask = slots.size - 1
     for k in range(n_keys):
-        i = np.int64(hashes[k] & np.uint64(mask))
-        while slots[i] != -1:
+        h = hashes[k]
+        i = np.int64(h & np.uint64(mask))
+        while slots[i] != 0:
             i = (i + 1) & mask
-        slots[i] = k
+        slots[i] = ((h >> np.uint64(32)) << np.uint64(32)) | np.uint64(k + 1)
 
 
 @numba.njit(cache=True, nogil=True)
 def _intern(points: np.ndarray, space: np.ndarray, begin: int, slots: np.ndarray,
-            hashes: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, buffer: np.ndarray,
-            local: np.ndarray, state: np.ndarray, codes: np.ndarray, order: np.ndarray,
-            first_new: np.ndarray, offset_basis: np.uint64,
-            prime: np.uint64) -> int:  # pragma: no cover - compiled
+            hashes: np.ndarray, meta: np.ndarray, buffer: np.ndarray, state: np.ndarray,
+            codes: np.ndarray, order: np.ndarray, first_new: np.ndarray,
+            offset_basis: np.uint64, prime: np.uint64) -> int:  # pragma: no cover - compiled
     """Find the runs of non-whitespace (as ``str.split``) from code point ``begin`` on and
     key each one (adding new keys), renumbered in order of first appearance: fills
     ``codes`` (per run), ``order`` (the keys in order of first appearance) and ``first_new``
     (start and end of the first run of each new key, two entries each).
 
+    A slot holds 0 (empty) or the upper half of the key's hash above ``key + 1``, so most
+    probes that miss are settled without touching the key's row; ``meta`` has one row per
+    key, [offset in ``buffer``, length, code in this text or -1], read in one cache line.
     ``state`` = [keys, code points used in ``buffer``, keys in ``order``, new keys, runs].
     Stops before a run that would need a key beyond ``hashes``, a slot table more than half
     full or more ``buffer`` than there is, and returns the code point where that run starts
-    (the caller makes room and calls again); returns ``points.size`` when done. ``local``
-    (per key, its code in this text or -1) is left for the caller to reset.
+    (the caller makes room and calls again); returns ``points.size`` when done. The codes
+    in ``meta`` are left for the caller to reset.
     """
     mask = slots.size - 1
     limit = space.size
@@ -100,6 +109,8 @@ def _intern(points: np.ndarray, space: np.ndarray, begin: int, slots: np.ndarray
     n = points.size
     a = begin
     stop = n
+    high = np.uint64(32)
+    low_bits = np.uint64(0xFFFFFFFF)
     while True:
         while a < n:
             c = points[a]
@@ -117,22 +128,25 @@ def _intern(points: np.ndarray, space: np.ndarray, begin: int, slots: np.ndarray
                 break
             h = (h ^ np.uint64(c)) * prime
             b += 1
+        tag = h >> high
         i = np.int64(h & np.uint64(mask))
         key = -1
         while True:
-            k = slots[i]
-            if k == -1:
+            slot = slots[i]
+            if slot == 0:
                 break
-            if hashes[k] == h and lengths[k] == b - a:
-                o = offsets[k]
-                same = True
-                for j in range(b - a):
-                    if buffer[o + j] != points[a + j]:
-                        same = False
+            if (slot >> high) == tag:
+                k = np.int64(slot & low_bits) - 1
+                if meta[k, 1] == b - a:
+                    o = meta[k, 0]
+                    same = True
+                    for j in range(b - a):
+                        if buffer[o + j] != points[a + j]:
+                            same = False
+                            break
+                    if same:
+                        key = k
                         break
-                if same:
-                    key = k
-                    break
             i = (i + 1) & mask
         if key == -1:
             if n_keys >= hashes.size or 2 * (n_keys + 1) > slots.size or (
@@ -141,20 +155,21 @@ def _intern(points: np.ndarray, space: np.ndarray, begin: int, slots: np.ndarray
                 break
             key = n_keys
             n_keys += 1
-            slots[i] = key
+            slots[i] = (tag << high) | np.uint64(key + 1)
             hashes[key] = h
-            offsets[key] = used
-            lengths[key] = b - a
+            meta[key, 0] = used
+            meta[key, 1] = b - a
+            meta[key, 2] = -1
             for j in range(b - a):
                 buffer[used + j] = points[a + j]
             used += b - a
             first_new[2 * n_new] = a
             first_new[2 * n_new + 1] = b
             n_new += 1
-        code = local[key]
+        code = meta[key, 2]
         if code == -1:
             code = n_local
-            local[key] = code
+            meta[key, 2] = code
             order[n_local] = key
             n_local += 1
         codes[n_runs] = code
@@ -169,18 +184,25 @@ def _intern(points: np.ndarray, space: np.ndarray, begin: int, slots: np.ndarray
 
 
 @numba.njit(cache=True, nogil=True)
-def _forget_local(local: np.ndarray, order: np.ndarray) -> None:  # pragma: no cover
-    """Reset ``local`` to -1 at the keys of ``order``."""
+def _forget_local(meta: np.ndarray, order: np.ndarray) -> None:  # pragma: no cover
+    """Reset the codes in ``meta`` to -1 at the keys of ``order``."""
     for c in range(order.size):
-        local[order[c]] = -1
+        meta[order[c], 2] = -1
 
 
 class StringInterner:
-    """Distinct whitespace-free runs of text met so far in this process, numbered; forgets
-    them all once it holds more than ``limit`` (bounded memory)."""
+    """Distinct whitespace-free runs of text met so far in this process, numbered.
 
-    def __init__(self, limit: int = 1_000_000) -> None:
+    ``factorize_runs`` forgets them all once it holds more than ``limit`` (bounded memory);
+    ``factorize_keys`` never forgets by itself (its caller trims with ``keep_only``). With
+    ``keep_strings=False`` the runs are not kept as Python strings (each costs about 60
+    bytes; ``string`` rebuilds one from the compiled table): for callers that only need the
+    new runs' text, which ``factorize_keys`` hands over.
+    """
+
+    def __init__(self, limit: int = 1_000_000, keep_strings: bool = True) -> None:
         self.limit = limit
+        self.keep_strings = keep_strings
         self.clear()
 
     def clear(self, capacity: int = 4096) -> None:
@@ -188,26 +210,30 @@ class StringInterner:
         self.strings: list[str] = []
         self.state = np.zeros(5, dtype=np.int64)
         self.hashes = np.zeros(capacity, dtype=np.uint64)
-        self.offsets = np.zeros(capacity, dtype=np.int64)
-        self.lengths = np.zeros(capacity, dtype=np.int64)
-        self.local = np.full(capacity, -1, dtype=np.int64)
-        self.slots = np.full(2 * capacity, -1, dtype=np.int64)
-        self.buffer = np.zeros(16 * capacity, dtype=np.uint32)
+        self.meta = np.full((capacity, 3), -1, dtype=np.int64)
+        self.slots = np.zeros(2 * capacity, dtype=np.uint64)
+        self.buffer = np.zeros(8 * capacity, dtype=np.uint32)
+        self.seen = np.zeros(capacity, dtype=np.int64)
+        """Per key, the number of the last ``factorize_keys`` call that met it."""
+        self.calls = 0
 
     def _grow(self, points: int) -> None:
-        """Twice the room for keys (slot table included), and room for ``points`` more code
-        points in the buffer."""
+        """Room for what stopped ``_intern``: twice the keys (slot table included) when
+        they are full, else more buffer, for at least ``points`` more code points."""
         n_keys, used = int(self.state[0]), int(self.state[1])
-        capacity = 2 * self.hashes.size
-        for name, fill in (("hashes", 0), ("offsets", 0), ("lengths", 0), ("local", -1)):
-            old = getattr(self, name)
-            new = np.full(capacity, fill, dtype=old.dtype)
-            new[: old.size] = old
-            setattr(self, name, new)
-        self.slots = np.full(2 * capacity, -1, dtype=np.int64)
-        _rehash(self.hashes, n_keys, self.slots)
-        size = max(2 * self.buffer.size, used + points)
-        buffer = np.zeros(size, dtype=np.uint32)
+        if n_keys >= self.hashes.size or 2 * (n_keys + 1) > self.slots.size:
+            capacity = 2 * self.hashes.size
+            hashes = np.zeros(capacity, dtype=np.uint64)
+            hashes[:n_keys] = self.hashes[:n_keys]
+            meta = np.full((capacity, 3), -1, dtype=np.int64)
+            meta[:n_keys] = self.meta[:n_keys]
+            seen = np.zeros(capacity, dtype=np.int64)
+            seen[:n_keys] = self.seen[:n_keys]
+            self.hashes, self.meta, self.seen = hashes, meta, seen
+            self.slots = np.zeros(2 * capacity, dtype=np.uint64)
+            _rehash(self.hashes, n_keys, self.slots)
+            return
+        buffer = np.zeros(max(2 * self.buffer.size, used + points), dtype=np.uint32)
         buffer[:used] = self.buffer[:used]
         self.buffer = buffer
 
@@ -216,22 +242,26 @@ class StringInterner:
         """Keys held (distinct runs remembered)."""
         return int(self.state[0])
 
+    def string(self, key: int) -> str:
+        """The run of ``key``, rebuilt from the compiled table."""
+        offset, length = int(self.meta[key, 0]), int(self.meta[key, 1])
+        return self.buffer[offset : offset + length].tobytes().decode("utf-32-le",
+                                                                      "surrogatepass")
+
     def factorize_runs(self, text: str) -> tuple[np.ndarray, list[str]]:
         """``factorize_strings(text.split())``: a code per run (int64) and the distinct runs
-        in order of first appearance."""
+        in order of first appearance (needs ``keep_strings``)."""
         if self.state[0] > self.limit:
             self.clear()
         codes, keys, _ = self.factorize_keys(text)
         strings = self.strings
         return codes, [strings[k] for k in keys.tolist()]
 
-    def factorize_keys(self, text: str) -> tuple[np.ndarray, np.ndarray, int]:
+    def factorize_keys(self, text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """A code per run (int64), the key of each code (the runs' keys in order of first
-        appearance; ``strings[key]`` is the run) and how many keys there were before: keys
-        from that number on are new, so a caller can keep what it derives from a run in
-        arrays indexed by key and compute it for new runs only. Never forgets (see
-        ``keep_only``)."""
-        n_before = int(self.state[0])
+        appearance) and the runs new to the table, in order: they got keys ``size - len(new)``
+        on, so a caller can keep what it derives from a run in arrays indexed by key and
+        compute it for new runs only. Never forgets (see ``keep_only``)."""
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         most = points.size // 2 + 1  # runs at most (each needs a character and a space)
         codes = np.empty(most, dtype=np.int64)
@@ -240,41 +270,54 @@ class StringInterner:
         self.state[2:] = 0
         done = 0
         while True:
-            done = _intern(points, SPACE, done, self.slots, self.hashes, self.offsets,
-                           self.lengths, self.buffer, self.local, self.state, codes, order,
-                           first_new, _FNV_OFFSET, _FNV_PRIME)
+            done = _intern(points, SPACE, done, self.slots, self.hashes, self.meta,
+                           self.buffer, self.state, codes, order, first_new, _FNV_OFFSET,
+                           _FNV_PRIME)
             if done == points.size:
                 break
             self._grow(min(points.size - done, 1 << 16))
         order = order[: self.state[2]].copy()
-        _forget_local(self.local, order)
+        _forget_local(self.meta, order)
+        self.seen[order] = self.calls
+        self.calls += 1
         bounds = first_new[: 2 * self.state[3]].tolist()
-        if bounds:
-            self.strings.extend(text[a:b] for a, b in zip(bounds[::2], bounds[1::2],
-                                                          strict=True))
+        new = [text[a:b] for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+        if self.keep_strings:
+            self.strings.extend(new)
         codes = codes[: self.state[4]].copy() if self.state[4] else np.zeros(0, dtype=np.intp)
-        return codes, order, n_before
+        return codes, order, new
+
+    def recent_keys(self, room: int) -> np.ndarray:
+        """The keys met most recently (by ``factorize_keys`` call), in key order: ``room``
+        of them, or all of the last call's if there are more. What a full table keeps: the
+        words a corpus keeps using stay, the rare ones go."""
+        seen = self.seen[: self.size]
+        take = max(room, int(np.count_nonzero(seen == self.calls - 1)))
+        if take >= seen.size:
+            return np.arange(seen.size, dtype=np.int64)
+        return np.sort(np.argsort(-seen, kind="stable")[:take])
 
     def keep_only(self, keys: np.ndarray) -> None:
         """Forget every run but those of ``keys`` (distinct), which become keys 0, 1, … in
         that order: a caller's arrays indexed by key follow with ``array[keys]``."""
         keys = np.asarray(keys, dtype=np.int64)
-        lengths = self.lengths[keys]
-        offsets = self.offsets[keys]
+        offsets, lengths = self.meta[keys, 0], self.meta[keys, 1]
         new_offsets = np.cumsum(lengths) - lengths
         used = int(lengths.sum())
-        strings = [self.strings[k] for k in keys.tolist()]
+        strings = [self.strings[k] for k in keys.tolist()] if self.keep_strings else []
         capacity = 4096
         while capacity < keys.size + 1:
             capacity *= 2
         hashes = self.hashes[keys]
-        positions = np.repeat(offsets - new_offsets, lengths) + np.arange(used)
-        buffer = self.buffer[positions]
+        seen, calls = self.seen[keys], self.calls
+        buffer = self.buffer[np.repeat(offsets - new_offsets, lengths) + np.arange(used)]
         self.clear(capacity)
         self.strings = strings
+        self.seen[: keys.size] = seen
+        self.calls = calls
         self.hashes[: keys.size] = hashes
-        self.offsets[: keys.size] = new_offsets
-        self.lengths[: keys.size] = lengths
+        self.meta[: keys.size, 0] = new_offsets
+        self.meta[: keys.size, 1] = lengths
         if used > self.buffer.size:
             self.buffer = np.zeros(used, dtype=np.uint32)
         self.buffer[:used] = buffer

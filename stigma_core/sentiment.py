@@ -39,7 +39,7 @@ from xml.etree import ElementTree
 import numba
 import numpy as np
 
-from stigma_core.interning import MEMO_LIMIT, StringInterner, holding_memo_lock
+from stigma_core.interning import MEMO_LIMIT, RUN_LIMIT, StringInterner, holding_memo_lock
 from stigma_core.text import factorize_strings
 
 # --- pattern's constants (textblob/_text.py and textblob/en/__init__.py, TextBlob 0.20) --------
@@ -92,8 +92,11 @@ DOC_SEPARATOR = "\x00"
 tokenised alone."""
 BATCH = 20_000
 CACHE_LIMIT = MEMO_LIMIT
-"""Distinct raw tokens (and pieces) remembered per process; past it the memos keep only the
-last batch's (see ``interning.MEMO_LIMIT``)."""
+"""Distinct pieces remembered per process before their memo starts afresh (see
+``interning.MEMO_LIMIT``)."""
+RAW_LIMIT = RUN_LIMIT
+"""Distinct raw tokens remembered per process; past it the table keeps only the last
+batch's (see ``interning.RUN_LIMIT``)."""
 
 
 # --- the lexicon ---------------------------------------------------------------------------
@@ -454,17 +457,16 @@ class _RawTable:
     ``names`` (see ``stigma_core.interning``), with its find_tokens pieces and their
     ``_PieceInfo`` rows kept in flat arrays (``first`` and ``count`` per token): a batch
     gathers its tokens' rows with array indexing, and only tokens never met before cost
-    Python work. Bounded: past ``CACHE_LIMIT`` tokens it keeps those of the batch it served
-    last (the corpus's common words among them) and forgets the rest."""
+    Python work. Bounded: past ``RAW_LIMIT`` tokens it keeps the half met most recently
+    (``StringInterner.recent_keys``) and forgets the rest."""
 
     def __init__(self) -> None:
-        self.names = StringInterner()
+        self.names = StringInterner(keep_strings=False)
         self.clear()
 
     def clear(self) -> None:
         """Forget every token."""
         self.names.clear()
-        self.last_keys = np.zeros(0, dtype=np.int64)
         self.first = np.zeros(4096, dtype=np.int64)
         self.count = np.zeros(4096, dtype=np.int64)
         self.pieces = np.empty(8192, dtype=object)
@@ -472,10 +474,10 @@ class _RawTable:
         self.n_pieces = 0
 
     def _trim(self) -> None:
-        """Keep only the last batch's tokens, once past ``CACHE_LIMIT``."""
-        if self.names.size <= CACHE_LIMIT:
+        """Keep the tokens met most recently, once past ``RAW_LIMIT``."""
+        if self.names.size <= RAW_LIMIT:
             return
-        keys = self.last_keys
+        keys = self.names.recent_keys(RAW_LIMIT // 2)
         counts = self.count[keys]
         starts = self.first[keys]
         total = int(counts.sum())
@@ -493,27 +495,27 @@ class _RawTable:
         self.pieces[:total] = pieces
         self.rows[:total] = rows
         self.n_pieces = total
-        self.last_keys = np.arange(keys.size, dtype=np.int64)
 
     def factorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """A code per raw token of ``text`` and, per code, the token's key into ``first``
         and ``count`` (new tokens split and their pieces' rows added)."""
         self._trim()
-        codes, keys, n_before = self.names.factorize_keys(text)
-        size = self.names.size
-        if size > n_before:
-            self._add(n_before, size)
-        self.last_keys = keys
+        codes, keys, new = self.names.factorize_keys(text)
+        if new:
+            self._add(new)
         return codes, keys
 
-    def _add(self, n_before: int, size: int) -> None:
+    def _add(self, new: list[str]) -> None:
+        """Split the new raw tokens (the table's last ``len(new)`` keys) and add rows."""
+        size = self.names.size
+        n_before = size - len(new)
         if size > self.first.size:
             for name in ("first", "count"):
                 old = getattr(self, name)
-                new = np.zeros(max(2 * old.size, size), dtype=np.int64)
-                new[: old.size] = old
-                setattr(self, name, new)
-        split = [split_word(raw) for raw in self.names.strings[n_before:size]]
+                grown = np.zeros(max(2 * old.size, size), dtype=np.int64)
+                grown[: old.size] = old
+                setattr(self, name, grown)
+        split = [split_word(raw) for raw in new]
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         flat = list(chain.from_iterable(split))
         start, end = self.n_pieces, self.n_pieces + len(flat)

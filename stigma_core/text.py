@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import Tags
 
 from stigma_core.errors import CorpusError
-from stigma_core.interning import MEMO_LIMIT, StringInterner, holding_memo_lock
+from stigma_core.interning import RUN_LIMIT, StringInterner, holding_memo_lock
 from stigma_core.privacy import EMAIL_RE, URL_RE
 
 CACHE_SIZE = 500_000
@@ -49,14 +49,11 @@ def _tokenizer() -> Any:
 
 
 LEMMA_MEMO = 200_000
-"""Distinct words whose lemma is remembered (least recently used forgotten first).
-simplemma is the dearest step for a word met anew (tens of microseconds for one it does not
-know), and a real corpus's vocabulary runs to hundreds of thousands of words, most of them
-rare: with room for only 30,000 (the other memos' ``MEMO_LIMIT``) the common words were
-forgotten and looked up again and again, and scoring posts drawn from a 245,000-word Zipf
-vocabulary ran at 23,000 posts/s in one process instead of 31,000. Numbers never enter it
-(see ``_lemma``), so streams of ids and counts do not fill it; a word costs about 200 bytes
-here."""
+"""Distinct tokens whose kept lemma is remembered (``_KEPT``; past it the older half is
+forgotten). simplemma is the dearest step for a word met anew (about 3 µs), and a real
+corpus's vocabulary runs to hundreds of thousands of words, most of them rare: with room
+for only 30,000 the common words were forgotten and looked up again and again. Numbers
+never enter it (see ``_kept``), so streams of ids and counts do not fill it."""
 
 
 def _lemma(token: str) -> str:
@@ -64,16 +61,10 @@ def _lemma(token: str) -> str:
 
     A token of ASCII digits is its own lemma: simplemma (2.0) returns any numeric token as it
     stands, after an NFC normalisation that leaves ASCII alone (tested); skipping the call
-    saves its cost for every new number (years, counts, ids), and keeps them out of the memo.
+    saves its cost for every new number (years, counts, ids).
     """
     if token.isdigit() and token.isascii():
         return token
-    return _word_lemma(token)
-
-
-@lru_cache(maxsize=LEMMA_MEMO)
-def _word_lemma(token: str) -> str:
-    """simplemma's English lemma of a token that is not all ASCII digits, lower-cased."""
     return simplemma.lemmatize(token, lang="en").lower()
 
 
@@ -127,18 +118,22 @@ def ascii_run_tokens(word: str) -> list[str]:
 
 _KEPT: dict[str, str] = {}
 """token → its lemma when ``preprocess`` keeps it, "" when it drops it (a stop word, or a
-lemma that is one); numbers are not kept in it, and it starts afresh past ``LEMMA_MEMO``."""
+lemma that is one); numbers are not kept in it, and past ``LEMMA_MEMO`` entries the older
+half is forgotten."""
 
 
 def _kept(token: str) -> str:
-    """``_KEPT``'s entry for ``token``, computed on first sight. Numbers (their own lemma,
-    never a stop word) are not remembered, so a stream of ids does not crowd out words."""
+    """``_KEPT``'s entry for ``token``, computed on first sight: ``preprocess``'s output for
+    a single token. Numbers (their own lemma, never a stop word) are not remembered, so a
+    stream of ids does not crowd out words."""
     kept = _KEPT.get(token)
     if kept is None:
         if token.isdigit() and token.isascii():
             return token
         if len(_KEPT) > LEMMA_MEMO:
-            _KEPT.clear()
+            newer = list(_KEPT.items())[len(_KEPT) // 2 :]
+            _KEPT.clear()  # in place: callers hold its bound ``get``
+            _KEPT.update(newer)
         lemma = "" if token in STOP_WORDS else _lemma(token)
         kept = _KEPT[token] = "" if lemma in STOP_WORDS else lemma
     return kept
@@ -187,8 +182,7 @@ def _preprocess_word(word: str) -> tuple[str, bool, bool]:
         word = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", word))
         tokens = _tokenizer().tokenize(word)
         word = word.strip()
-    lemmas = (_lemma(t) for t in tokens if t not in STOP_WORDS)
-    out = " ".join(lemma for lemma in lemmas if lemma not in STOP_WORDS)
+    out = _lemmas(tokens)
     return out, bool(word) and word[0].isnumeric(), bool(word) and word[-1].isnumeric()
 
 
@@ -199,9 +193,8 @@ whitespace except the phone number's, which needs digits on both sides."""
 
 
 def _lemmas(tokens: list[str]) -> str:
-    """The kept lemmas of tokens, joined (``preprocess``'s last steps)."""
-    lemmas = (_lemma(t) for t in tokens if t not in STOP_WORDS)
-    return " ".join(lemma for lemma in lemmas if lemma not in STOP_WORDS)
+    """The kept lemmas of tokens, joined (``preprocess``'s last steps, memoised per token)."""
+    return " ".join(kept for kept in map(_kept, tokens) if kept)
 
 
 def _preprocess_words(words: list[str]) -> list[tuple[str, bool, bool]]:
@@ -249,17 +242,16 @@ class _RunTable:
     ``names`` (see ``stigma_core.interning``), with its ``_preprocess_word`` entry in arrays
     indexed by the run's number: a batch gathers its runs' entries with array indexing, and
     only runs never met before cost Python work. Bounded: past ``RUN_MEMO`` runs it keeps
-    those of the batch it served last (a batch's runs include the corpus's common words,
+    the half met most recently (``StringInterner.recent_keys``: the corpus's common words,
     which a fresh start would compute again at once) and forgets the rest."""
 
     def __init__(self) -> None:
-        self.names = StringInterner()
+        self.names = StringInterner(keep_strings=False)
         self.clear()
 
     def clear(self) -> None:
         """Forget every run."""
         self.names.clear()
-        self.last_keys = np.zeros(0, dtype=np.int64)
         self.output = np.empty(4096, dtype=object)
         self.starts = np.zeros(4096, dtype=bool)
         self.ends = np.zeros(4096, dtype=bool)
@@ -275,26 +267,25 @@ class _RunTable:
             setattr(self, name, new)
 
     def _trim(self) -> None:
-        """Keep only the last batch's runs, once past ``RUN_MEMO``."""
+        """Keep the runs met most recently, once past ``RUN_MEMO``."""
         if self.names.size <= RUN_MEMO:
             return
-        keys = self.last_keys
+        keys = self.names.recent_keys(RUN_MEMO // 2)
         self.names.keep_only(keys)
         for name in ("output", "starts", "ends", "breaks"):
             old = getattr(self, name)
             new = np.empty(max(4096, 2 * keys.size), dtype=old.dtype)
             new[: keys.size] = old[keys]
             setattr(self, name, new)
-        self.last_keys = np.arange(keys.size, dtype=np.int64)
 
     def factorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """A code per run of ``text`` and, per code, its run's key into the entry arrays
         (entries of new runs computed together by ``_preprocess_words``)."""
         self._trim()
-        codes, keys, n_before = self.names.factorize_keys(text)
+        codes, keys, new = self.names.factorize_keys(text)
         size = self.names.size
-        if size > n_before:
-            new = self.names.strings[n_before:size]
+        n_before = size - len(new)
+        if new:
             if size > self.output.size:
                 self._grow(size)
             entries = _preprocess_words(new)
@@ -302,12 +293,11 @@ class _RunTable:
             self.starts[n_before:size] = [e[1] for e in entries]
             self.ends[n_before:size] = [e[2] for e in entries]
             self.breaks[n_before:size] = [w == _POST_BREAK for w in new]
-        self.last_keys = keys
         return codes, keys
 
     def runs(self) -> list[str]:
         """The runs remembered now."""
-        return list(self.names.strings)
+        return [self.names.string(k) for k in range(self.names.size)]
 
 
 _POST_BREAK = "\x00"
@@ -342,7 +332,7 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
 POST_MEMO = 20_000
 """Whole posts remembered by ``preprocess_many`` (scoring millions of distinct posts gains
 nothing from more, training re-reads a few thousand)."""
-RUN_MEMO = MEMO_LIMIT
+RUN_MEMO = RUN_LIMIT
 _RUNS = _RunTable()
 
 
@@ -392,7 +382,6 @@ def clear_caches() -> None:
     _POSTS.clear()
     _KEPT.clear()
     preprocess.cache_clear()
-    _word_lemma.cache_clear()
 
 
 def as_texts(X: object) -> list[str]:

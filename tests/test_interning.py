@@ -47,20 +47,23 @@ def test_growth_and_forgetting_keep_the_numbers(sample_dir: Path) -> None:
 
 def test_keys_kept_are_renumbered_and_the_rest_forgotten(sample_dir: Path) -> None:
     texts = pd.read_csv(sample_dir / "corpus.csv")["text"].dropna().astype(str).tolist()
-    interner = StringInterner()
-    first = " \x00 ".join(texts[:60])
-    codes, keys, before = interner.factorize_keys(first)
-    assert before == 0
-    assert [interner.strings[k] for k in keys] == factorize_strings(first.split())[1]
-    kept = keys[::3]
-    names = [interner.strings[k] for k in kept]
-    interner.keep_only(kept)
-    assert interner.strings == names and interner.size == len(names)
-    codes, keys, before = interner.factorize_keys(" ".join([*names, "brand-new-run"]))
-    assert before == len(names)
-    assert keys.tolist() == list(range(len(names) + 1))  # known under their new numbers
-    assert interner.strings[before:] == ["brand-new-run"]
-    assert_same(interner, " ".join(texts[60:120]))
+    for keep_strings in (True, False):
+        interner = StringInterner(keep_strings=keep_strings)
+        first = " \x00 ".join(texts[:60])
+        codes, keys, new = interner.factorize_keys(first)
+        uniques = factorize_strings(first.split())[1]
+        assert new == uniques and keys.tolist() == list(range(len(uniques)))
+        assert [interner.string(k) for k in keys] == uniques
+        assert interner.strings == (uniques if keep_strings else [])
+        kept = keys[::3]
+        names = [interner.string(k) for k in kept]
+        interner.keep_only(kept)
+        assert [interner.string(k) for k in range(interner.size)] == names
+        assert interner.strings == (names if keep_strings else [])
+        codes, keys, new = interner.factorize_keys(" ".join([*names, "brand-new-run"]))
+        assert keys.tolist() == list(range(len(names) + 1))  # known under their new numbers
+        assert new == ["brand-new-run"] and interner.size == len(names) + 1
+    assert_same(StringInterner(), " ".join(texts[60:120]))
 
 
 @pytest.mark.real_data

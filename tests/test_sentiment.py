@@ -154,6 +154,7 @@ def test_memos_starting_afresh_mid_stream_give_textblobs_numbers(
     want = _reference(texts)
     fast.clear_caches()
     monkeypatch.setattr(fast, "CACHE_LIMIT", 60)  # every memo and table overflows often
+    monkeypatch.setattr(fast, "RAW_LIMIT", 60)
     trims = []
     keep_only = fast._RAW.names.keep_only
     monkeypatch.setattr(fast._RAW.names, "keep_only", lambda keys: trims.append(keys.size)

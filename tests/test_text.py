@@ -197,7 +197,6 @@ def test_digit_lemma_shortcut_equals_simplemma() -> None:
     rng = np.random.default_rng(3)
     tokens = ["0", "7", "2024", "0020000", "1" * 30, "٣", "١٢٣", "²", "½", "3rd", "12a"]
     tokens += ["".join(map(str, rng.integers(0, 10, rng.integers(1, 15)))) for _ in range(500)]
-    text_module._word_lemma.cache_clear()
     assert [text_module._lemma(t) for t in tokens] == [
         simplemma.lemmatize(t, lang="en").lower() for t in tokens]
 
@@ -236,4 +235,15 @@ def test_numbers_stay_out_of_the_word_memos() -> None:
     ids = [f"case {n} and 2024" for n in range(100_000, 100_300)]
     assert preprocess_many(ids) == [preprocess(t) for t in ids]
     assert not any(token.isdigit() for token in text_module._KEPT)
-    assert text_module._word_lemma.cache_info().currsize < 5
+
+
+def test_the_lemma_memo_forgets_its_older_half(monkeypatch) -> None:
+    clear_caches()
+    monkeypatch.setattr(text_module, "LEMMA_MEMO", 50)
+    words = [f"walking{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(120)]
+    posts = [" ".join(words[i : i + 3]) for i in range(0, 120, 3)]
+    assert preprocess_many(posts) == [preprocess(t) for t in posts]
+    kept = text_module._KEPT
+    assert 25 <= len(kept) <= 51
+    assert words[-1] in kept and words[0] not in kept
+    clear_caches()
