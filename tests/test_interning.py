@@ -75,3 +75,16 @@ def test_real_posts(real_corpus_path: Path) -> None:
         picks = texts.to_numpy()[rng.integers(0, len(texts), 2000)]
         assert_same(interner, " \x00 ".join(f"{t} ref{i}" for i, t in enumerate(picks)))
         assert_same(interner, " ".join(picks).lower())
+
+
+def test_recent_keys_keep_what_the_last_calls_met() -> None:
+    interner = StringInterner(keep_strings=False)
+    interner.factorize_keys("old1 old2 common")
+    interner.factorize_keys("mid common")
+    interner.factorize_keys("new common")
+    assert [interner.string(k) for k in interner.recent_keys(3)] == ["common", "mid", "new"]
+    last = interner.recent_keys(1)  # the last call's runs all stay, whatever the room
+    assert [interner.string(k) for k in last] == ["common", "new"]
+    interner.keep_only(interner.recent_keys(3))
+    assert [interner.string(k) for k in interner.recent_keys(1)] == ["common", "new"]
+    assert interner.factorize_keys("old1 new")[2] == ["old1"]
