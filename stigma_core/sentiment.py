@@ -80,6 +80,8 @@ LINEBREAK = re.compile(r"\n{2,}")
 WHITESPACE = re.compile(r"\s+")
 QUOTES = (("“", " “ "), ("”", " ” "), ("‘", " ‘ "), ("’", " ’ "), ("'", " ' "), ('"', ' " '))
 
+_QUOTE_CHARS = re.compile("[" + re.escape("".join(old for old, _ in QUOTES)) + "]")
+"""Any character ``split_word``'s replacements act on (``QUOTES``; "n't" holds one)."""
 _LEADING = tuple(PUNCTUATION.replace(".", ""))
 _TRAILING = _LEADING + (".",)
 # Token kinds for the sentence splitter (find_tokens): a sentence ends after a run of closing
@@ -190,6 +192,8 @@ def split_word(word: str) -> tuple[str, ...]:
     part split from its punctuation (``split_token``)."""
     if word.isalnum():  # no quote, mark or "n't": one piece as it stands
         return (word,)
+    if _QUOTE_CHARS.search(word) is None:  # nothing to replace ("n't" holds a quote)
+        return split_token(word)
     word = word.replace("n't", " n't")
     for old, new in QUOTES:
         word = word.replace(old, new)
@@ -409,10 +413,17 @@ def _new_word_rows(words: list[str], lex: dict) -> tuple[np.ndarray, np.ndarray]
     flags[:, 4] = lengths > 2
     flags[:, 5] = np.fromiter((w.endswith("ly") for w in words), dtype=np.bool_, count=n)
     for i, w in enumerate(words):
-        if w in lex or w in NEGATIONS or not w.isalnum():
-            entry = lex.get(w)
-            scores[i] = _word_scores(entry, w)
-            flags[i] = _word_flags(entry, w)
+        if w in lex or w in NEGATIONS:
+            entry = lex[w] if w in lex else None
+        elif w.isalnum():
+            continue
+        elif len(w) > 5:  # no emoticon is that long: only the stripped length can differ
+            flags[i, 3] = len(w.strip("'")) > 1
+            continue
+        else:
+            entry = None
+        scores[i] = _word_scores(entry, w)
+        flags[i] = _word_flags(entry, w)
     return scores, flags
 
 
@@ -422,31 +433,32 @@ _WORDS = _Words()
 class _PieceInfo:
     """Memo of a piece → its sentence kind, the ``_CHARS`` class of its first and last
     character (``len(_CHARS)`` for any other) and the ``_WORDS`` id of its lower-cased
-    form; bounded per process."""
+    form, packed in one int (8 bits each for the first three, the id above them); bounded
+    per process."""
 
     COLUMNS = ("kind", "first", "last", "word")
 
     def __init__(self) -> None:
-        self.table: dict[str, tuple[int, int, int, int]] = {}
+        self.table: dict[str, int] = {}
 
     def info(self, flat: list[str]) -> np.ndarray:
         """The rows of ``flat``'s pieces, shape (len(flat), 4), int64."""
         if len(self.table) > CACHE_LIMIT:
             self.table.clear()
         table = self.table
-        rows = list(map(table.get, flat))
-        if None in rows:
-            new = list(dict.fromkeys(p for p, row in zip(flat, rows, strict=True)
-                                     if row is None))
+        new = [p for p in dict.fromkeys(flat) if p not in table]
+        if new:
             ids = _WORDS.ids([p.lower() for p in new]).tolist()
             other = len(_CHARS)
             kind_of = {DOC_SEPARATOR: DOC_BREAK, **_KINDS}
             chars = _CHARS
             table.update(
-                (p, (kind_of.get(p, PLAIN), chars.get(p[0], other), chars.get(p[-1], other), i))
+                (p, kind_of.get(p, PLAIN) | chars.get(p[0], other) << 8
+                 | chars.get(p[-1], other) << 16 | i << 24)
                 for p, i in zip(new, ids, strict=True))
-            rows = list(map(table.__getitem__, flat))
-        return np.array(rows, dtype=np.int64).reshape(len(flat), 4)
+        packed = np.fromiter(map(table.__getitem__, flat), dtype=np.int64, count=len(flat))
+        return np.stack([packed & 0xFF, packed >> 8 & 0xFF, packed >> 16 & 0xFF, packed >> 24],
+                        axis=1)
 
 
 _PIECES = _PieceInfo()

@@ -17,6 +17,7 @@ import numbers
 import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -204,12 +205,36 @@ def _preprocess_words(words: list[str]) -> list[tuple[str, bool, bool]]:
     ascii_run = _ASCII_RUN_RE.fullmatch
     plain = [ascii_run(w) is not None for w in words]
     rest = [w for w, p in zip(words, plain, strict=True) if not p]
-    done = _preprocess_rest(rest) if len(rest) >= 16 else None
+    quick = list(map(_preprocess_cleaned, rest))
+    hard = [w for w, q in zip(rest, quick, strict=True) if q is None]
+    done = _preprocess_rest(hard) if len(hard) >= 16 else None
     if done is None:
-        done = [_preprocess_word(w) for w in rest]
+        done = [_preprocess_word(w) for w in hard]
+    slow = iter(done)
+    others = iter([next(slow) if q is None else q for q in quick])
     easy = iter(_preprocess_ascii([w for w, p in zip(words, plain, strict=True) if p]))
-    others = iter(done)
     return [next(easy) if p else next(others) for p in plain]
+
+
+def _preprocess_cleaned(word: str) -> tuple[str, bool, bool] | None:
+    """``_preprocess_word`` of a run holding marks (a link, a handle, a hashtag, a word and
+    its comma…) without the tokenizer, when what the substitutions leave is ASCII words
+    (``_ASCII_RUN_RE``) of which no two could be joined by TweetTokenizer's phone-number
+    pattern (a digit each side of a space): its only pattern that spans a space, so the
+    tokens are then ``ascii_run_tokens`` of each word. None otherwise."""
+    for pattern in (EMAIL_RE, URL_RE, _HANDLE_DROP_RE):
+        word = pattern.sub(" ", word)
+    cleaned = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", word))
+    pieces = cleaned.split()
+    ascii_run = _ASCII_RUN_RE.fullmatch
+    if not all(map(ascii_run, pieces)):
+        return None
+    if any(a[-1].isdigit() and b[0].isdigit() for a, b in pairwise(pieces)):
+        return None
+    tokens = [token for piece in pieces for token in ascii_run_tokens(piece)]
+    part = cleaned.strip()
+    return (_lemmas(tokens), bool(part) and part[0].isnumeric(),
+            bool(part) and part[-1].isnumeric())
 
 
 def _preprocess_rest(words: list[str]) -> list[tuple[str, bool, bool]] | None:

@@ -170,7 +170,8 @@ def test_new_word_rows_equal_the_per_word_functions() -> None:
     lex = fast.lexicon()
     words = [w.lower() for w in EDGE_CASES for w in w.split()] + list(lex)[:3000] + [
         "ref0001234", "x", "ly", "oddly", "n't", "not", "never", "no", "!", "(!)", "'", "''a",
-        ":)", ":-(", "xd", "<3", "8)", "é", "ǅungla", "²", "terribly", "a'", "'ly", "ly'"]
+        ":)", ":-(", "xd", "<3", "8)", "é", "ǅungla", "²", "terribly", "a'", "'ly", "ly'",
+        "''''''", "''''''a", "'''''ab", "https://t.co/x1", "@someone", "hello!!", "oddly.."]
     words = list(dict.fromkeys(words))
     scores, flags = fast._new_word_rows(words, lex)
     want_scores = np.array([fast._word_scores(lex.get(w), w) for w in words])

@@ -247,3 +247,23 @@ def test_the_lemma_memo_forgets_its_older_half(monkeypatch) -> None:
     assert 25 <= len(kept) <= 51
     assert words[-1] in kept and words[0] not in kept
     clear_caches()
+
+
+def test_runs_with_marks_skip_the_tokenizer_only_where_it_changes_nothing() -> None:
+    """Links, handles, hashtags and words with punctuation are cleaned without
+    TweetTokenizer; a phone number split by a mark, or non-ASCII words, still go through it.
+    Either way the output is the one-post function's, on thousands of made-up runs."""
+    quick = ["https://t.co/abc123", "@bob_99", "#mentalhealth", "word,", "don't", "well-known",
+             "(hello)", "x@y.com.", "5-star", "a.b.c", "...", "#2024", "covid-19"]
+    slow = ["555-1234", "call:555.1234", "café,", "1-800-555-1234", "日本語。"]
+    for run in quick:
+        assert text_module._preprocess_cleaned(run) == text_module._preprocess_word(run), run
+    assert [text_module._preprocess_cleaned(run) for run in slow] == [None] * len(slow)
+    rng = np.random.default_rng(11)
+    parts = ["#", "@", "http://t.co/", "https://", "www.", ".", ",", "-", "'", "’", "(", ")",
+             "!", "?", ":", "/", "_", "a", "running", "dogs", "555", "1234", "0", "8d", "x@y.com",
+             "&amp;", "é", "日本", "the", "13", "2nd"]
+    runs = ["".join(rng.choice(parts, size=rng.integers(1, 6))) for _ in range(4000)]
+    posts = [" ".join(runs[i : i + 4]) for i in range(0, len(runs), 4)]
+    clear_caches()
+    assert preprocess_many(posts) == [preprocess(t) for t in posts]
