@@ -81,10 +81,7 @@ def preprocess(text: str) -> str:
     with simplemma, and drop a lemma that is itself a stop word (``dont`` → ``do``).
     Memoised: retweets and repeated model fits cost one dictionary look-up.
     """
-    text = html.unescape(text).lower()
-    for pattern in (EMAIL_RE, URL_RE, _HANDLE_DROP_RE):
-        text = pattern.sub(" ", text)
-    text = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", text))
+    text = _drop_marks(html.unescape(text).lower())
     lemmas = (_lemma(t) for t in _tokenizer().tokenize(text) if t not in STOP_WORDS)
     return " ".join(lemma for lemma in lemmas if lemma not in STOP_WORDS)
 
@@ -140,13 +137,19 @@ def _kept(token: str) -> str:
     return kept
 
 
-def _preprocess_ascii(words: list[str]) -> list[tuple[str, bool, bool]]:
+Entry = tuple[str, bool, bool, bool]
+"""What preprocessing keeps of one whitespace-free run of a post: its kept lemmas joined by
+spaces; whether its text as the tokenizer sees it starts / ends with a digit-like character;
+whether the substitutions leave nothing of it (a link, a handle). See ``_preprocess_word``."""
+
+
+def _preprocess_ascii(words: list[str]) -> list[Entry]:
     """``_preprocess_word`` of runs that are all ASCII lower-case letters, digits and "_"
     (``_ASCII_RUN_RE``), with less Python per run: one look-up per token in ``_KEPT``."""
     plain = _PLAIN_RUN_RE.fullmatch
     get = _KEPT.get
     out = []
-    for word in words:
+    for word in words:  # never blank: letters, digits or "_"
         if plain(word):
             kept = get(word)
             text = _kept(word) if kept is None else kept
@@ -159,32 +162,26 @@ def _preprocess_ascii(words: list[str]) -> list[tuple[str, bool, bool]]:
                 if kept:
                     parts.append(kept)
             text = " ".join(parts)
-        out.append((text, word[0].isnumeric(), word[-1].isnumeric()))
+        out.append((text, word[0].isnumeric(), word[-1].isnumeric(), False))
     return out
 
 
-def _preprocess_word(word: str) -> tuple[str, bool, bool]:
-    """``preprocess``'s steps after lower-casing, for one whitespace-free run of a post: its
-    kept lemmas joined by spaces, and whether the run as the tokenizer sees it starts / ends
-    with a digit-like character (only then can TweetTokenizer's phone-number pattern join it
-    to a neighbouring run, see ``_preprocess_batch``).
+def _preprocess_word(word: str) -> Entry:
+    """``preprocess``'s steps after lower-casing, for one whitespace-free run of a post
+    (``Entry``). The digit flags matter because TweetTokenizer's phone-number pattern can
+    join a run to the next one with a digit on each side, across any runs left blank
+    between them (see ``_preprocess_batch``).
 
     A run of ASCII letters, or of at most six ASCII digits, is a single token as it stands
     (no link, handle, mark or phone number in it); any other run of ASCII letters, digits
     and "_" is tokenised by ``ascii_run_tokens``.
     """
     if _PLAIN_RUN_RE.fullmatch(word):
-        tokens = [word]
-    elif _ASCII_RUN_RE.fullmatch(word):
-        tokens = ascii_run_tokens(word)
-    else:
-        for pattern in (EMAIL_RE, URL_RE, _HANDLE_DROP_RE):
-            word = pattern.sub(" ", word)
-        word = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", word))
-        tokens = _tokenizer().tokenize(word)
-        word = word.strip()
-    out = _lemmas(tokens)
-    return out, bool(word) and word[0].isnumeric(), bool(word) and word[-1].isnumeric()
+        return _entry([word], word)
+    if _ASCII_RUN_RE.fullmatch(word):
+        return _entry(ascii_run_tokens(word), word)
+    word = _drop_marks(word)
+    return _entry(_tokenizer().tokenize(word), word)
 
 
 _RUN_BREAK_WORD = "zqz"
@@ -198,68 +195,85 @@ def _lemmas(tokens: list[str]) -> str:
     return " ".join(kept for kept in map(_kept, tokens) if kept)
 
 
-def _preprocess_words(words: list[str]) -> list[tuple[str, bool, bool]]:
-    """``_preprocess_word`` of many runs, the regular expressions and the tokenizer run once
-    over all of them joined by ``_RUN_BREAK`` (no pattern matches across it); falls back to
-    one run at a time if anything looks off."""
+def _preprocess_words(words: list[str]) -> list[Entry]:
+    """``_preprocess_word`` of many runs: plain ASCII runs by ``_preprocess_ascii``, the
+    others by ``_preprocess_rest``."""
     ascii_run = _ASCII_RUN_RE.fullmatch
     plain = [ascii_run(w) is not None for w in words]
     rest = [w for w, p in zip(words, plain, strict=True) if not p]
-    quick = list(map(_preprocess_cleaned, rest))
-    hard = [w for w, q in zip(rest, quick, strict=True) if q is None]
-    done = _preprocess_rest(hard) if len(hard) >= 16 else None
-    if done is None:
-        done = [_preprocess_word(w) for w in hard]
-    slow = iter(done)
-    others = iter([next(slow) if q is None else q for q in quick])
+    others = iter(_preprocess_rest(rest) if rest else [])
     easy = iter(_preprocess_ascii([w for w, p in zip(words, plain, strict=True) if p]))
     return [next(easy) if p else next(others) for p in plain]
 
 
-def _preprocess_cleaned(word: str) -> tuple[str, bool, bool] | None:
-    """``_preprocess_word`` of a run holding marks (a link, a handle, a hashtag, a word and
-    its comma…) without the tokenizer, when what the substitutions leave is ASCII words
-    (``_ASCII_RUN_RE``) of which no two could be joined by TweetTokenizer's phone-number
-    pattern (a digit each side of a space): its only pattern that spans a space, so the
-    tokens are then ``ascii_run_tokens`` of each word. None otherwise."""
+def _drop_marks(text: str) -> str:
+    """``preprocess``'s substitutions: e-mails, links and handles become spaces, apostrophes
+    go, and every other mark or symbol becomes a space."""
     for pattern in (EMAIL_RE, URL_RE, _HANDLE_DROP_RE):
-        word = pattern.sub(" ", word)
-    cleaned = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", word))
-    pieces = cleaned.split()
-    ascii_run = _ASCII_RUN_RE.fullmatch
-    if not all(map(ascii_run, pieces)):
+        text = pattern.sub(" ", text)
+    return _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", text))
+
+
+def _preprocess_rest(words: list[str]) -> list[Entry]:
+    """``_preprocess_word`` of runs holding marks (links, handles, hashtags, a word and its
+    comma…) or non-ASCII characters. The substitutions run once over all of them joined by
+    ``_RUN_BREAK`` (no pattern matches across it); a run whose cleaned text is ASCII words
+    is tokenised without TweetTokenizer (``_ascii_part``), the others by TweetTokenizer once
+    over them joined; a run holding the break's word, or anything that looks off, goes one
+    run at a time."""
+    odd = [_RUN_BREAK_WORD in w for w in words]
+    parts = iter(_drop_marks_together([w for w, o in zip(words, odd, strict=True) if not o]))
+    cleaned = [_drop_marks(w) if o else next(parts) for w, o in zip(words, odd, strict=True)]
+    out = list(map(_ascii_part, cleaned))
+    hard = [i for i, done in enumerate(out) if done is None and not odd[i]]
+    slow = _tokenized_parts([cleaned[i] for i in hard]) if hard else []
+    if slow is None:
+        slow = [_preprocess_word(words[i]) for i in hard]
+    for i, done in zip(hard, slow, strict=True):
+        out[i] = done
+    return [_preprocess_word(w) if done is None else done  # type: ignore[misc]
+            for w, done in zip(words, out, strict=True)]
+
+
+def _drop_marks_together(words: list[str]) -> list[str]:
+    """``_drop_marks`` of each run, computed over them joined by ``_RUN_BREAK``."""
+    parts = _drop_marks(_RUN_BREAK.join(words)).split(_RUN_BREAK)
+    return parts if len(parts) == len(words) else [_drop_marks(w) for w in words]
+
+
+def _entry(tokens: list[str], part: str) -> Entry:
+    """A run's entry from its tokens and its cleaned text (see ``_preprocess_word``)."""
+    part = part.strip()
+    return (_lemmas(tokens), bool(part) and part[0].isnumeric(),
+            bool(part) and part[-1].isnumeric(), not part)
+
+
+def _ascii_part(part: str) -> Entry | None:
+    """The entry of a run from its cleaned text (``_drop_marks``) without TweetTokenizer,
+    when that text is ASCII words (``_ASCII_RUN_RE``) of which no two could be joined by
+    TweetTokenizer's phone-number pattern (a digit each side of a space): its only pattern
+    that spans a space, so the tokens are then ``ascii_run_tokens`` of each word. None
+    otherwise."""
+    pieces = part.split()
+    if not all(map(_ASCII_RUN_RE.fullmatch, pieces)):
         return None
     if any(a[-1].isdigit() and b[0].isdigit() for a, b in pairwise(pieces)):
         return None
-    tokens = [token for piece in pieces for token in ascii_run_tokens(piece)]
-    part = cleaned.strip()
-    return (_lemmas(tokens), bool(part) and part[0].isnumeric(),
-            bool(part) and part[-1].isnumeric())
+    return _entry([token for piece in pieces for token in ascii_run_tokens(piece)], part)
 
 
-def _preprocess_rest(words: list[str]) -> list[tuple[str, bool, bool]] | None:
-    """The batch part of ``_preprocess_words`` (None: do them one at a time)."""
-    if any(_RUN_BREAK_WORD in w for w in words):
-        return None
-    text = _RUN_BREAK.join(words)
-    for pattern in (EMAIL_RE, URL_RE, _HANDLE_DROP_RE):
-        text = pattern.sub(" ", text)
-    text = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", text))
-    parts = text.split(_RUN_BREAK)
+def _tokenized_parts(parts: list[str]) -> list[Entry] | None:
+    """The entries of runs from their cleaned texts, TweetTokenizer run once over them
+    joined by ``_RUN_BREAK`` (None: do them one at a time)."""
     try:
-        tokens = _tokenizer().tokenize(text)
+        tokens = _tokenizer().tokenize(_RUN_BREAK.join(parts))
     except TimeoutError:
         return None
     breaks = [i for i, t in enumerate(tokens) if t == _RUN_BREAK_WORD]
-    if len(parts) != len(words) or len(breaks) != len(words) - 1:
+    if len(breaks) != len(parts) - 1:
         return None
     bounds = [-1, *breaks, len(tokens)]
-    out = []
-    for i, part in enumerate(parts):
-        part = part.strip()
-        out.append((_lemmas(tokens[bounds[i] + 1 : bounds[i + 1]]),
-                    bool(part) and part[0].isnumeric(), bool(part) and part[-1].isnumeric()))
-    return out
+    return [_entry(tokens[bounds[i] + 1 : bounds[i + 1]], part) for i, part in enumerate(parts)]
 
 
 class _RunTable:
@@ -281,10 +295,11 @@ class _RunTable:
         self.starts = np.zeros(4096, dtype=bool)
         self.ends = np.zeros(4096, dtype=bool)
         self.breaks = np.zeros(4096, dtype=bool)
+        self.blank = np.zeros(4096, dtype=bool)
 
     def _grow(self, size: int) -> None:
         capacity = max(2 * self.output.size, size)
-        for name in ("output", "starts", "ends", "breaks"):
+        for name in ("output", "starts", "ends", "breaks", "blank"):
             old = getattr(self, name)
             new = np.empty(capacity, dtype=old.dtype) if old.dtype == object else np.zeros(
                 capacity, dtype=old.dtype)
@@ -297,7 +312,7 @@ class _RunTable:
             return
         keys = self.names.recent_keys(RUN_MEMO // 2)
         self.names.keep_only(keys)
-        for name in ("output", "starts", "ends", "breaks"):
+        for name in ("output", "starts", "ends", "breaks", "blank"):
             old = getattr(self, name)
             new = np.empty(max(4096, 2 * keys.size), dtype=old.dtype)
             new[: keys.size] = old[keys]
@@ -317,6 +332,7 @@ class _RunTable:
             self.output[n_before:size] = [e[0] for e in entries]
             self.starts[n_before:size] = [e[1] for e in entries]
             self.ends[n_before:size] = [e[2] for e in entries]
+            self.blank[n_before:size] = [e[3] for e in entries]
             self.breaks[n_before:size] = [w == _POST_BREAK for w in new]
         return codes, keys
 
@@ -335,20 +351,23 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
     acts within whitespace-free runs, so each distinct run is processed once (memoised) and a
     post is its runs' outputs joined. The one exception, a phone number written across runs
     ("555 1234"), can only occur where a run ending in a digit meets one starting with a
-    digit: such posts are done one by one by ``preprocess`` itself.
+    digit, with nothing between them but runs the substitutions leave blank (a link, a
+    handle): such posts are done one by one by ``preprocess`` itself.
     """
     joined = html.unescape(f" {_POST_BREAK} ".join(texts)).lower()
     codes, keys = _RUNS.factorize(joined)
-    ends = _RUNS.ends[keys]
-    starts = _RUNS.starts[keys]
     breaks = _RUNS.breaks[keys][codes]
     pieces = _RUNS.output[keys][codes]
     pieces[breaks] = "\n"
     keep = breaks | (pieces != "")
     out = [p.strip() for p in " ".join(pieces[keep].tolist()).split("\n")]
-    joins = ends[codes[:-1]] & starts[codes[1:]] & ~breaks[:-1] & ~breaks[1:]
+    blank = _RUNS.blank[keys]
+    seen = np.flatnonzero(~blank[codes] | breaks) if blank.any() else slice(None)
+    ends, starts = _RUNS.ends[keys][codes[seen]], _RUNS.starts[keys][codes[seen]]
+    apart = breaks[seen]  # runs the tokenizer sees, and which are post breaks
+    joins = ends[:-1] & starts[1:] & ~apart[:-1] & ~apart[1:]
     if joins.any():
-        post_of_run = np.cumsum(breaks)
+        post_of_run = np.cumsum(breaks)[seen]
         for post in np.unique(post_of_run[:-1][joins]).tolist():
             out[post] = preprocess(texts[post])
     return out
