@@ -3,9 +3,10 @@
 (a) Scoring, end to end (read a CSV, score, write Parquet): corpora of 100k and 1M rows (5M
 with ``--sizes``) drawn from the real texts, once with realistic repetition (rows drawn with
 replacement from the 3,312 distinct posts, like retweets), once with no repetition (each
-row gets a distinct " ref<index>" token, so every post is new) and once as new posts from a
-large vocabulary (300,000 words under a Zipf law, like a big real corpus: most words rare, a
-few everywhere; ``--corpora`` picks), scored by
+row gets a distinct " ref<index>" token, so every post is new), once as tweets (each real
+text given a new @handle, a hashtag and a new t.co link: two runs never seen before in every
+post) and once as new posts from a large vocabulary (300,000 words under a Zipf law, like a
+big real corpus: most words rare, a few everywhere; ``--corpora`` picks), scored by
 
 - the paper-style naive pipeline: the same fitted model with its text steps swapped for
   per-row ones (TextBlob per post, features per post, uncached preprocessing), then
@@ -147,7 +148,9 @@ def real_texts() -> pd.DataFrame:
     return real.rename(columns={"stigma": "label"})[["text", "label"]]
 
 
-CORPORA = ("realistic_repetition", "no_repetition", "large_vocabulary")
+CORPORA = ("realistic_repetition", "no_repetition", "large_vocabulary", "social_media")
+HASHTAGS = ("mentalhealth", "stigma", "endthestigma", "depression", "anxiety", "bellletstalk")
+"""Hashtags of the ``social_media`` corpus (a few, used again and again, as campaigns do)."""
 VOCABULARY = 300_000
 """Words in the ``large_vocabulary`` corpus: the real corpus's words, then made-up ones."""
 
@@ -175,11 +178,25 @@ def zipf_posts(vocabulary: tuple[np.ndarray, np.ndarray], n: int,
     return [" ".join(picks[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+def social_media_posts(texts: np.ndarray, rng: np.random.Generator) -> list[str]:
+    """Each text as a tweet: "@handle text #hashtag https://t.co/xxxxxxxxxx", the handle (8
+    characters of [a-z0-9_]) and the link (10 of [A-Za-z0-9]) drawn anew for each post, so
+    every post brings two runs never seen before, as a real stream does."""
+    handle_chars = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789_"))
+    link_chars = np.array(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+    handles = ["".join(row) for row in handle_chars[rng.integers(0, 37, (len(texts), 8))]]
+    links = ["".join(row) for row in link_chars[rng.integers(0, 62, (len(texts), 10))]]
+    tags = rng.integers(0, len(HASHTAGS), len(texts))
+    return [f"@{h} {t} #{HASHTAGS[g]} https://t.co/{k}"
+            for h, t, g, k in zip(handles, texts, tags.tolist(), links, strict=True)]
+
+
 def write_corpus(texts: np.ndarray, rows: int, kind: str, path: Path) -> None:
     """``rows`` posts written as CSV in slices (bounded memory), seeded: drawn with
     replacement from ``texts`` (``realistic_repetition``), the same with a distinct token
-    appended to each (``no_repetition``), or new posts from a large Zipf vocabulary
-    (``large_vocabulary``, see ``zipf_posts``)."""
+    appended to each (``no_repetition``) or, as tweets are written, with a new @handle
+    before and a hashtag and a new t.co link after (``social_media``), or new posts from a
+    large Zipf vocabulary (``large_vocabulary``, see ``zipf_posts``)."""
     rng = np.random.default_rng(SEED)
     vocabulary = zipf_vocabulary(texts) if kind == "large_vocabulary" else None
     step = 250_000
@@ -191,6 +208,8 @@ def write_corpus(texts: np.ndarray, rows: int, kind: str, path: Path) -> None:
             picks = texts[rng.integers(0, len(texts), n)]
         if kind == "no_repetition":
             picks = [f"{t} ref{start + i:07d}" for i, t in enumerate(picks)]
+        if kind == "social_media":
+            picks = social_media_posts(picks, rng)
         frame = pd.DataFrame({"id": np.arange(start, start + n), "text": picks})
         frame.to_csv(path, index=False, mode="w" if start == 0 else "a", header=start == 0)
 

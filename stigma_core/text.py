@@ -236,8 +236,24 @@ def _preprocess_rest(words: list[str]) -> list[Entry]:
 
 
 def _drop_marks_together(words: list[str]) -> list[str]:
-    """``_drop_marks`` of each run, computed over them joined by ``_RUN_BREAK``."""
-    parts = _drop_marks(_RUN_BREAK.join(words)).split(_RUN_BREAK)
+    """``_drop_marks`` of each lower-cased run, computed over them joined by ``_RUN_BREAK``
+    (no pattern matches across it). The e-mail and handle patterns run only over the runs
+    holding "@", the link pattern only over those holding "http" or "www." (no letter of
+    those has another case form that its IGNORECASE would accept): the e-mail pattern is
+    slow on long runs such as links."""
+    words = list(words)
+    at = [i for i, w in enumerate(words) if "@" in w]
+    web = [i for i, w in enumerate(words) if "http" in w or "www." in w]
+    for pattern, hits in ((EMAIL_RE, at), (URL_RE, web), (_HANDLE_DROP_RE, at)):
+        if not hits:
+            continue
+        done = pattern.sub(" ", _RUN_BREAK.join([words[i] for i in hits])).split(_RUN_BREAK)
+        if len(done) != len(hits):
+            done = [pattern.sub(" ", words[i]) for i in hits]
+        for i, word in zip(hits, done, strict=True):
+            words[i] = word
+    parts = _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", _RUN_BREAK.join(words))).split(
+        _RUN_BREAK)
     return parts if len(parts) == len(words) else [_drop_marks(w) for w in words]
 
 
