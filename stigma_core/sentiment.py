@@ -84,6 +84,8 @@ _QUOTE_CHARS = re.compile("[" + re.escape("".join(old for old, _ in QUOTES)) + "
 """Any character ``split_word``'s replacements act on (``QUOTES``; "n't" holds one)."""
 _LEADING = tuple(PUNCTUATION.replace(".", ""))
 _TRAILING = _LEADING + (".",)
+_LEADING_SET, _TRAILING_SET = frozenset(_LEADING), frozenset(_TRAILING)
+"""(Each mark is one character, so ``startswith(_LEADING)`` is ``t[0] in _LEADING_SET``.)"""
 # Token kinds for the sentence splitter (find_tokens): a sentence ends after a run of closing
 # marks that starts with a terminator; a straight quote stops the run.
 PLAIN, TERMINATOR, CLOSER, QUOTE, END_MARK, DOC_BREAK = range(6)
@@ -152,6 +154,8 @@ def lexicon() -> dict[str, dict[str | None, tuple[float, float, float]]]:
 def split_token(token: str) -> tuple[str, ...]:
     """One whitespace-delimited token split from its leading and trailing punctuation, as
     ``find_tokens`` does (abbreviations such as "e.g." and "U.S." keep their period)."""
+    if token and token[0] not in _LEADING_SET and token[-1] not in _TRAILING_SET:
+        return (token,)  # neither loop below would start
     head: list[str] = []
     tail: list[str] = []
     t = token
