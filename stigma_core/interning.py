@@ -47,9 +47,9 @@ RUN_LIMIT = 200_000
 """Distinct runs remembered by the tables indexed by an interner's keys (preprocessing's
 runs, sentiment's raw tokens); past it a table keeps the half met most recently
 (``StringInterner.recent_keys``). Their entries live in arrays, about 250 bytes a run, so
-they can hold a large real vocabulary: on bench/scale.py's large-vocabulary corpus (1M new
-posts from 300,000 words) all cores scored 74,700 posts/s with 200,000 against 45,900 with
-30,000, for about 130 MiB more in all (PSS)."""
+they can hold a large real vocabulary: with room for 30,000, bench/scale.py's corpus of posts
+from 300,000 words made them forget the common words again and again (BENCHMARKS.md, Scale);
+200,000 costs about 65 MiB per scoring process once full."""
 
 
 def holding_memo_lock(function: F) -> F:
