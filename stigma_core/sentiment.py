@@ -99,8 +99,8 @@ CACHE_LIMIT = MEMO_LIMIT
 """Distinct pieces remembered per process before their memo starts afresh (see
 ``interning.MEMO_LIMIT``)."""
 RAW_LIMIT = RUN_LIMIT
-"""Distinct raw tokens remembered per process; past it the table keeps only the last
-batch's (see ``interning.RUN_LIMIT``)."""
+"""Distinct raw tokens remembered per process; past it the table keeps the half met most
+recently (see ``interning.RUN_LIMIT``)."""
 
 
 # --- the lexicon ---------------------------------------------------------------------------

@@ -201,7 +201,7 @@ def test_digit_lemma_shortcut_equals_simplemma() -> None:
         simplemma.lemmatize(t, lang="en").lower() for t in tokens]
 
 
-def test_a_full_run_memo_keeps_the_batch_it_is_serving(monkeypatch) -> None:
+def test_a_full_run_table_keeps_the_runs_met_most_recently(monkeypatch) -> None:
     """A real vocabulary has hundreds of thousands of rare words: a memo that forgot
     everything when full also forgot the common words and computed them again at once."""
     clear_caches()
