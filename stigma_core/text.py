@@ -201,7 +201,7 @@ def _preprocess_words(words: list[str]) -> list[Entry]:
     ascii_run = _ASCII_RUN_RE.fullmatch
     plain = [ascii_run(w) is not None for w in words]
     rest = [w for w, p in zip(words, plain, strict=True) if not p]
-    others = iter(_preprocess_rest(rest) if rest else [])
+    others = iter(_preprocess_rest(rest))
     easy = iter(_preprocess_ascii([w for w, p in zip(words, plain, strict=True) if p]))
     return [next(easy) if p else next(others) for p in plain]
 
@@ -214,7 +214,30 @@ def _drop_marks(text: str) -> str:
     return _NOT_WORD_RE.sub(" ", _APOSTROPHES_RE.sub("", text))
 
 
+_BLANK: Entry = ("", False, False, True)
+_BLANK_RUN_RE = re.compile(
+    r"@\w+[^\w\s]*"
+    r"|(?:https?://|www\.)[^\s<>\"'@]*[^\s<>\"'@.,;:!?)\]}][.,;:!?)\]}]*")
+"""Runs the substitutions leave blank, recognised by one match (a run may be blank without
+matching): a handle followed by marks only (the e-mail pattern needs a character before the
+"@"), or a link without "@" or quotes, whose end the link pattern takes but for its trailing
+marks (``privacy.URL_RE``). Most new runs of a tweet stream are such, one per post or more."""
+
+
 def _preprocess_rest(words: list[str]) -> list[Entry]:
+    """``_preprocess_word`` of runs holding marks: ``_BLANK`` for a lone handle or link
+    (``_BLANK_RUN_RE``), ``_preprocess_marked`` for the others."""
+    blank = _BLANK_RUN_RE.fullmatch
+    out: list[Entry | None] = [_BLANK if blank(w) else None for w in words]
+    todo = [i for i, entry in enumerate(out) if entry is None]
+    if not todo:
+        return out  # type: ignore[return-value]
+    for i, entry in zip(todo, _preprocess_marked([words[i] for i in todo]), strict=True):
+        out[i] = entry
+    return out  # type: ignore[return-value]
+
+
+def _preprocess_marked(words: list[str]) -> list[Entry]:
     """``_preprocess_word`` of runs holding marks (links, handles, hashtags, a word and its
     comma…) or non-ASCII characters. The substitutions run once over all of them joined by
     ``_RUN_BREAK`` (no pattern matches across it); a run whose cleaned text is ASCII words

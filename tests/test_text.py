@@ -249,6 +249,29 @@ def test_the_lemma_memo_forgets_its_older_half(monkeypatch) -> None:
     clear_caches()
 
 
+def test_a_run_taken_as_blank_is_one_the_substitutions_leave_blank() -> None:
+    """The shortcut for lone links and handles: every run it takes is blank by the one-run
+    function, on made-up runs built around its edges; and it takes the common forms."""
+    blank = text_module._BLANK_RUN_RE.fullmatch
+    taken = ["@bob_99", "@bob:", "@bob@", "@ann…", "https://t.co/abc123", "http://x.org/a).",
+             "www.who.int/mental-health", "https://x.org/a’b"]
+    assert all(blank(run) for run in taken)
+    left = ["@bob's", "@bob.smith", "http://", "https://.", "https://x.org/a@b.com/c",
+            "x@y.com", "@bob'x", "https://x.org/\"q\"", "#bob"]
+    assert not any(blank(run) for run in left)
+    rng = np.random.default_rng(5)
+    parts = ["@", "http://", "https://", "www.", "t.co/", "bob", "_", "99", ".", ",", ")", "!",
+             "'", "’", "s", "\"", "<", "…", "x@y.com", "/", "é", "-"]
+    runs = {"".join(rng.choice(parts, size=rng.integers(1, 5))) for _ in range(20_000)}
+    taken_runs = [run for run in runs if blank(run)]
+    assert len(taken_runs) > 500
+    for run in taken_runs:
+        assert text_module._preprocess_word(run) == text_module._BLANK, run
+    clear_caches()
+    posts = [" ".join(sorted(runs)[i : i + 5]) for i in range(0, 5000, 5)]
+    assert preprocess_many(posts) == [preprocess(t) for t in posts]
+
+
 def test_runs_with_marks_skip_the_tokenizer_only_where_it_changes_nothing() -> None:
     """Links, handles, hashtags and words with punctuation are cleaned without
     TweetTokenizer; a phone number split by a mark, or non-ASCII words, still go through it.
