@@ -326,6 +326,118 @@ class StringInterner:
         _rehash(self.hashes, keys.size, self.slots)
 
 
+POST_BREAK = "\x00"
+"""Stands between posts joined into one text (a run of its own, spaces either side); posts
+holding it are done one at a time."""
+
+
+def joined_posts(texts: list[str]) -> str:
+    """Posts joined into the one text a batch is numbered by (see ``RunNumbering``)."""
+    return f" {POST_BREAK} ".join(texts)
+
+
+class RunNumbering:
+    """The one numbering of whitespace-free runs that preprocessing and sentiment share.
+
+    Both cut a batch of posts (``joined_posts``) at whitespace and keep what they derive from
+    each distinct run in arrays indexed by its key, each filling the rows it lacks. A text is
+    numbered once: a second call with an equal text (sentiment after preprocessing, on the
+    same batch) gets the first call's codes and keys back, the same arrays, not to be
+    written to. Past ``limit`` runs the numbering keeps the half met most recently
+    (``StringInterner.recent_keys``) and every registered table follows
+    (``KeyedColumns.keep_only``)."""
+
+    def __init__(self, limit: int = RUN_LIMIT) -> None:
+        self.names = StringInterner(keep_strings=False)
+        self.limit = limit
+        self.tables: list[KeyedColumns] = []
+        self._last: tuple[str, np.ndarray, np.ndarray, int, list[str]] | None = None
+
+    @property
+    def size(self) -> int:
+        """Keys held."""
+        return self.names.size
+
+    def register(self, table: KeyedColumns) -> None:
+        """Have ``table`` follow the numbering when it forgets runs."""
+        self.tables.append(table)
+
+    def factorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A code per run of ``text`` and, per code, its run's key (as
+        ``StringInterner.factorize_keys``; see the class for an equal text)."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1], last[2]
+        self._trim()
+        codes, keys, new = self.names.factorize_keys(text)
+        self._last = (text, codes, keys, self.names.size - len(new), new)
+        return codes, keys
+
+    def strings(self, keys: np.ndarray) -> list[str]:
+        """The runs of ``keys``: the last text's new runs as it handed them over, any older
+        one rebuilt from the compiled table."""
+        first, new = (self._last[3], self._last[4]) if self._last else (self.size, [])
+        string = self.names.string
+        return [new[k - first] if k >= first else string(k) for k in keys.tolist()]
+
+    def _trim(self) -> None:
+        if self.names.size <= self.limit:
+            return
+        keys = self.names.recent_keys(self.limit // 2)
+        for table in self.tables:
+            table.keep_only(keys)
+        self.names.keep_only(keys)
+        self._last = None
+
+    def clear(self) -> None:
+        """Forget every run, in every registered table too."""
+        self.names.clear()
+        self._last = None
+        for table in self.tables:
+            table.clear()
+
+
+class KeyedColumns:
+    """Columns of a table indexed by a ``RunNumbering``'s keys (one array each, dtypes given
+    by keyword), grown with the numbering and kept in step with it when it forgets runs;
+    ``filled`` says which rows the table has computed (``missing``)."""
+
+    def __init__(self, numbering: RunNumbering, **dtypes: type) -> None:
+        self.numbering = numbering
+        self.dtypes: dict[str, type] = {"filled": bool, **dtypes}
+        self.clear()
+        numbering.register(self)
+
+    def clear(self) -> None:
+        """Forget every row."""
+        self._resize(np.arange(0), 4096)
+
+    def _resize(self, keys: np.ndarray | slice, capacity: int) -> None:
+        """Rows ``keys`` of every column, then room for ``capacity`` rows."""
+        for name, dtype in self.dtypes.items():
+            old = getattr(self, name, np.zeros(0, dtype=dtype))[keys]
+            new = np.zeros(capacity, dtype=dtype)
+            new[: old.size] = old
+            setattr(self, name, new)
+
+    def missing(self, keys: np.ndarray) -> np.ndarray:
+        """The keys among ``keys`` whose rows are still to compute (the columns grown to the
+        numbering's size first)."""
+        size = self.numbering.size
+        if size > self.filled.size:
+            self._resize(slice(None), max(2 * self.filled.size, size))
+        return keys[~self.filled[keys]]
+
+    def keep_only(self, keys: np.ndarray) -> None:
+        """Keep the rows of ``keys`` only, as rows 0, 1, … (the numbering's ``keep_only``)."""
+        self.missing(keys[:0])
+        self._resize(keys, max(4096, 2 * keys.size))
+
+
+RUNS = RunNumbering()
+"""The process's numbering, shared by ``text`` and ``sentiment``."""
+
+
 def max_space_code_point() -> int:
     """The largest code point ``str.isspace`` accepts (for the test of ``_SPACE_LIMIT``)."""
     return max(i for i in range(sys.maxunicode + 1) if chr(i).isspace())

@@ -39,7 +39,14 @@ from xml.etree import ElementTree
 import numba
 import numpy as np
 
-from stigma_core.interning import MEMO_LIMIT, RUN_LIMIT, StringInterner, holding_memo_lock
+from stigma_core.interning import (
+    MEMO_LIMIT,
+    POST_BREAK,
+    RUNS,
+    KeyedColumns,
+    holding_memo_lock,
+    joined_posts,
+)
 from stigma_core.text import factorize_strings
 
 # --- pattern's constants (textblob/_text.py and textblob/en/__init__.py, TextBlob 0.20) --------
@@ -91,16 +98,13 @@ _LEADING_SET, _TRAILING_SET = frozenset(_LEADING), frozenset(_TRAILING)
 PLAIN, TERMINATOR, CLOSER, QUOTE, END_MARK, DOC_BREAK = range(6)
 _KINDS = {"...": TERMINATOR, ".": TERMINATOR, "!": TERMINATOR, "?": TERMINATOR,
           "”": CLOSER, "’": CLOSER, ")": CLOSER, "'": QUOTE, '"': QUOTE, EOS: END_MARK}
-DOC_SEPARATOR = "\x00"
+DOC_SEPARATOR = POST_BREAK
 """Joins posts in a batch (a token of its own after tokenising); posts holding it are
 tokenised alone."""
 BATCH = 20_000
 CACHE_LIMIT = MEMO_LIMIT
 """Distinct pieces remembered per process before their memo starts afresh (see
 ``interning.MEMO_LIMIT``)."""
-RAW_LIMIT = RUN_LIMIT
-"""Distinct raw tokens remembered per process; past it the table keeps the half met most
-recently (see ``interning.RUN_LIMIT``)."""
 
 
 # --- the lexicon ---------------------------------------------------------------------------
@@ -196,6 +200,8 @@ def split_word(word: str) -> tuple[str, ...]:
     part split from its punctuation (``split_token``)."""
     if word.isalnum():  # no quote, mark or "n't": one piece as it stands
         return (word,)
+    if word[0] in _LEADING_SET and word[1:].isalnum():  # a handle or hashtag: two pieces
+        return (word[0], word[1:])
     if _QUOTE_CHARS.search(word) is None:  # nothing to replace ("n't" holds a quote)
         return split_token(word)
     word = word.replace("n't", " n't")
@@ -238,12 +244,12 @@ def _emoticon_fix(match: re.Match[str]) -> str:
     return match.group(1).replace(" ", "") + match.group(2)
 
 
-def _pieces(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """find_tokens' pieces of posts joined by ``DOC_SEPARATOR`` tokens, before the sentence
+def _pieces(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """find_tokens' pieces of posts joined (``interning.joined_posts``), before the sentence
     rules: the pieces remembered (``flat``, an object array), each position's index into
     them, and per piece of ``flat`` its row of ``_PieceInfo.COLUMNS`` (sentence kind,
-    emoticon character classes, word id). ``texts`` must not hold the separator."""
-    codes, keys = _RAW.factorize(_paragraphs(f" {DOC_SEPARATOR} ".join(texts)))
+    emoticon character classes, word id). The posts must not hold the separator."""
+    codes, keys = _RAW.factorize(text)
     if not keys.size:
         return _RAW.pieces[:0], np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.int64)
     counts = _RAW.count[keys]
@@ -259,7 +265,7 @@ def _token_stream(texts: list[str]) -> list[str]:
     """The lower-cased tokens pattern assesses, for posts joined by ``DOC_SEPARATOR`` tokens
     (one separator token between consecutive posts), with the sarcasm and emoticon rules
     applied to each sentence as find_tokens does. ``texts`` must not hold the separator."""
-    flat, index, info = _pieces(texts)
+    flat, index, info = _pieces(_paragraphs(joined_posts(texts)))
     if not index.size:
         return []
     kinds = info[index, 0]
@@ -468,44 +474,34 @@ class _PieceInfo:
 _PIECES = _PieceInfo()
 
 
-class _RawTable:
-    """Every distinct raw token (whitespace-free run of post text) met so far, numbered by
-    ``names`` (see ``stigma_core.interning``), with its find_tokens pieces and their
-    ``_PieceInfo`` rows kept in flat arrays (``first`` and ``count`` per token): a batch
-    gathers its tokens' rows with array indexing, and only tokens never met before cost
-    Python work. Bounded: past ``RAW_LIMIT`` tokens it keeps the half met most recently
-    (``StringInterner.recent_keys``) and forgets the rest."""
+class _RawTable(KeyedColumns):
+    """find_tokens' pieces of each raw token (whitespace-free run of post text) and their
+    ``_PieceInfo`` rows, kept in flat arrays; per token, in columns indexed by its key in
+    the shared numbering (``interning.RUNS``), where its pieces start (``first``) and how
+    many there are (``count``). A batch gathers its tokens' rows with array indexing, and
+    only tokens never met before cost Python work."""
 
     def __init__(self) -> None:
-        self.names = StringInterner(keep_strings=False)
-        self.clear()
+        super().__init__(RUNS, first=np.int64, count=np.int64)
 
     def clear(self) -> None:
         """Forget every token."""
-        self.names.clear()
-        self.first = np.zeros(4096, dtype=np.int64)
-        self.count = np.zeros(4096, dtype=np.int64)
+        super().clear()
         self.pieces = np.empty(8192, dtype=object)
         self.rows = np.zeros((8192, 4), dtype=np.int64)
         self.n_pieces = 0
 
-    def _trim(self) -> None:
-        """Keep the tokens met most recently, once past ``RAW_LIMIT``."""
-        if self.names.size <= RAW_LIMIT:
-            return
-        keys = self.names.recent_keys(RAW_LIMIT // 2)
-        counts = self.count[keys]
-        starts = self.first[keys]
+    def keep_only(self, keys: np.ndarray) -> None:
+        """Keep the tokens of ``keys`` only (the numbering forgets the others), their pieces
+        packed to the front."""
+        self.missing(keys[:0])
+        counts = np.where(self.filled[keys], self.count[keys], 0)
         total = int(counts.sum())
         new_first = np.cumsum(counts) - counts
-        positions = np.repeat(starts - new_first, counts) + np.arange(total)
+        positions = np.repeat(self.first[keys] - new_first, counts) + np.arange(total)
         pieces, rows = self.pieces[positions], self.rows[positions]
-        self.names.keep_only(keys)
-        size = max(4096, 2 * keys.size)
-        self.first = np.zeros(size, dtype=np.int64)
-        self.count = np.zeros(size, dtype=np.int64)
+        super().keep_only(keys)
         self.first[: keys.size] = new_first
-        self.count[: keys.size] = counts
         self.pieces = np.empty(max(8192, 2 * total), dtype=object)
         self.rows = np.zeros((self.pieces.size, 4), dtype=np.int64)
         self.pieces[:total] = pieces
@@ -515,23 +511,15 @@ class _RawTable:
     def factorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """A code per raw token of ``text`` and, per code, the token's key into ``first``
         and ``count`` (new tokens split and their pieces' rows added)."""
-        self._trim()
-        codes, keys, new = self.names.factorize_keys(text)
-        if new:
-            self._add(new)
+        codes, keys = RUNS.factorize(text)
+        missing = self.missing(keys)
+        if missing.size:
+            self._add(missing, RUNS.strings(missing))
         return codes, keys
 
-    def _add(self, new: list[str]) -> None:
-        """Split the new raw tokens (the table's last ``len(new)`` keys) and add rows."""
-        size = self.names.size
-        n_before = size - len(new)
-        if size > self.first.size:
-            for name in ("first", "count"):
-                old = getattr(self, name)
-                grown = np.zeros(max(2 * old.size, size), dtype=np.int64)
-                grown[: old.size] = old
-                setattr(self, name, grown)
-        split = [split_word(raw) for raw in new]
+    def _add(self, keys: np.ndarray, raw: list[str]) -> None:
+        """Split the raw tokens ``raw`` (of ``keys``) and add their pieces' rows."""
+        split = [split_word(token) for token in raw]
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         flat = list(chain.from_iterable(split))
         start, end = self.n_pieces, self.n_pieces + len(flat)
@@ -542,11 +530,12 @@ class _RawTable:
             rows = np.zeros((capacity, 4), dtype=np.int64)
             rows[:start] = self.rows[:start]
             self.pieces, self.rows = pieces, rows
-        self.count[n_before:size] = counts
-        self.first[n_before:size] = start + np.cumsum(counts) - counts
+        self.count[keys] = counts
+        self.first[keys] = start + np.cumsum(counts) - counts
         self.pieces[start:end] = flat
         self.rows[start:end] = _PIECES.info(flat)
         self.n_pieces = end
+        self.filled[keys] = True
 
 
 _RAW = _RawTable()
@@ -668,7 +657,7 @@ def _sentiment_batch(texts: list[str]) -> np.ndarray:
     pieces, lower-cased, are the tokens, looked up directly. The others go through
     ``_sentiment_regex``.
     """
-    flat, index, info = _pieces(texts)
+    flat, index, info = _pieces(joined_posts(texts))
     if not index.size:
         return np.zeros((len(texts), 2))
     kinds = info[index, 0]
@@ -748,7 +737,7 @@ def _sentiment_one_alone(text: str) -> np.ndarray:
 @holding_memo_lock
 def clear_caches() -> None:
     """Forget every memoised token (benchmarks measure cold runs)."""
-    _RAW.clear()
+    RUNS.clear()  # and with it ``_RAW``, which ``text`` shares
     _WORDS.__init__()
     _PIECES.table.clear()
 

@@ -28,7 +28,13 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import Tags
 
 from stigma_core.errors import CorpusError
-from stigma_core.interning import RUN_LIMIT, StringInterner, holding_memo_lock
+from stigma_core.interning import (
+    POST_BREAK,
+    RUNS,
+    KeyedColumns,
+    holding_memo_lock,
+    joined_posts,
+)
 from stigma_core.privacy import EMAIL_RE, URL_RE
 
 CACHE_SIZE = 500_000
@@ -315,99 +321,71 @@ def _tokenized_parts(parts: list[str]) -> list[Entry] | None:
     return [_entry(tokens[bounds[i] + 1 : bounds[i + 1]], part) for i, part in enumerate(parts)]
 
 
-class _RunTable:
-    """Every distinct whitespace-free run of lower-cased post text met so far, numbered by
-    ``names`` (see ``stigma_core.interning``), with its ``_preprocess_word`` entry in arrays
-    indexed by the run's number: a batch gathers its runs' entries with array indexing, and
-    only runs never met before cost Python work. Bounded: past ``RUN_MEMO`` runs it keeps
-    the half met most recently (``StringInterner.recent_keys``: the corpus's common words,
-    which a fresh start would compute again at once) and forgets the rest."""
+class _RunTable(KeyedColumns):
+    """``preprocess``'s work per run of post text (whitespace-free, as written), in columns
+    indexed by the run's key in the shared numbering (``interning.RUNS``): its
+    ``_preprocess_word`` entry (``output``, ``starts``, ``ends``, ``blank``) once HTML
+    entities are decoded and the case lowered, whether it is the post break, and whether the
+    post holding it must be done alone (``alone``: decoding gave whitespace, as "&nbsp;"
+    does, so it is no longer one run). A batch gathers its runs' rows with array indexing,
+    and only runs never met before cost Python work."""
 
     def __init__(self) -> None:
-        self.names = StringInterner(keep_strings=False)
-        self.clear()
-
-    def clear(self) -> None:
-        """Forget every run."""
-        self.names.clear()
-        self.output = np.empty(4096, dtype=object)
-        self.starts = np.zeros(4096, dtype=bool)
-        self.ends = np.zeros(4096, dtype=bool)
-        self.breaks = np.zeros(4096, dtype=bool)
-        self.blank = np.zeros(4096, dtype=bool)
-
-    def _grow(self, size: int) -> None:
-        capacity = max(2 * self.output.size, size)
-        for name in ("output", "starts", "ends", "breaks", "blank"):
-            old = getattr(self, name)
-            new = np.empty(capacity, dtype=old.dtype) if old.dtype == object else np.zeros(
-                capacity, dtype=old.dtype)
-            new[: old.size] = old
-            setattr(self, name, new)
-
-    def _trim(self) -> None:
-        """Keep the runs met most recently, once past ``RUN_MEMO``."""
-        if self.names.size <= RUN_MEMO:
-            return
-        keys = self.names.recent_keys(RUN_MEMO // 2)
-        self.names.keep_only(keys)
-        for name in ("output", "starts", "ends", "breaks", "blank"):
-            old = getattr(self, name)
-            new = np.empty(max(4096, 2 * keys.size), dtype=old.dtype)
-            new[: keys.size] = old[keys]
-            setattr(self, name, new)
+        super().__init__(RUNS, output=object, starts=bool, ends=bool, blank=bool, breaks=bool,
+                         alone=bool)
 
     def factorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """A code per run of ``text`` and, per code, its run's key into the entry arrays
-        (entries of new runs computed together by ``_preprocess_words``)."""
-        self._trim()
-        codes, keys, new = self.names.factorize_keys(text)
-        size = self.names.size
-        n_before = size - len(new)
-        if new:
-            if size > self.output.size:
-                self._grow(size)
-            entries = _preprocess_words(new)
-            self.output[n_before:size] = [e[0] for e in entries]
-            self.starts[n_before:size] = [e[1] for e in entries]
-            self.ends[n_before:size] = [e[2] for e in entries]
-            self.blank[n_before:size] = [e[3] for e in entries]
-            self.breaks[n_before:size] = [w == _POST_BREAK for w in new]
+        """A code per run of ``text`` and, per code, its run's key into the columns (rows of
+        new runs computed together by ``_preprocess_words``)."""
+        codes, keys = RUNS.factorize(text)
+        missing = self.missing(keys)
+        if missing.size:
+            runs = RUNS.strings(missing)
+            lowered = [html.unescape(r).lower() if "&" in r else r.lower() for r in runs]
+            alone = [len(w.split()) != 1 for w in lowered]
+            entries = _preprocess_words(["x" if a else w for w, a in zip(
+                lowered, alone, strict=True)])
+            self.output[missing] = [e[0] for e in entries]
+            self.starts[missing] = [e[1] for e in entries]
+            self.ends[missing] = [e[2] for e in entries]
+            self.blank[missing] = [e[3] for e in entries]
+            self.breaks[missing] = [r == POST_BREAK for r in runs]
+            self.alone[missing] = alone
+            self.filled[missing] = True
         return codes, keys
 
     def runs(self) -> list[str]:
-        """The runs remembered now."""
-        return [self.names.string(k) for k in range(self.names.size)]
-
-
-_POST_BREAK = "\x00"
+        """The runs remembered now (in the shared numbering)."""
+        return RUNS.strings(np.arange(RUNS.size))
 
 
 def _preprocess_batch(texts: list[str]) -> list[str]:
-    """``preprocess`` of many posts (none holding ``_POST_BREAK``) at once, equal to it.
+    """``preprocess`` of many posts (none holding ``POST_BREAK``) at once, equal to it.
 
-    HTML entities and case are handled over the batch joined; the rest of ``preprocess``
-    acts within whitespace-free runs, so each distinct run is processed once (memoised) and a
-    post is its runs' outputs joined. The one exception, a phone number written across runs
-    ("555 1234"), can only occur where a run ending in a digit meets one starting with a
-    digit, with nothing between them but runs the substitutions leave blank (a link, a
-    handle): such posts are done one by one by ``preprocess`` itself.
+    Every step of ``preprocess`` acts within whitespace-free runs (an HTML entity or a
+    letter's case never reaches past one), so each distinct run is processed once (memoised,
+    ``_RunTable``) and a post is its runs' outputs joined. The exceptions are done one post
+    at a time by ``preprocess`` itself: a phone number written across runs ("555 1234"),
+    which can only occur where a run ending in a digit meets one starting with a digit with
+    nothing between them but runs the substitutions leave blank (a link, a handle); and a run
+    that decoding its entities splits (``_RunTable.alone``).
     """
-    joined = html.unescape(f" {_POST_BREAK} ".join(texts)).lower()
-    codes, keys = _RUNS.factorize(joined)
+    codes, keys = _RUNS.factorize(joined_posts(texts))
     breaks = _RUNS.breaks[keys][codes]
     pieces = _RUNS.output[keys][codes]
     pieces[breaks] = "\n"
     keep = breaks | (pieces != "")
     out = [p.strip() for p in " ".join(pieces[keep].tolist()).split("\n")]
     blank = _RUNS.blank[keys]
-    seen = np.flatnonzero(~blank[codes] | breaks) if blank.any() else slice(None)
+    seen = np.flatnonzero(~blank[codes] | breaks) if blank.any() else np.arange(codes.size)
     ends, starts = _RUNS.ends[keys][codes[seen]], _RUNS.starts[keys][codes[seen]]
     apart = breaks[seen]  # runs the tokenizer sees, and which are post breaks
-    joins = ends[:-1] & starts[1:] & ~apart[:-1] & ~apart[1:]
-    if joins.any():
-        post_of_run = np.cumsum(breaks)[seen]
-        for post in np.unique(post_of_run[:-1][joins]).tolist():
+    joins = np.flatnonzero(ends[:-1] & starts[1:] & ~apart[:-1] & ~apart[1:])
+    alone = _RUNS.alone[keys]
+    split = np.flatnonzero(alone[codes]) if alone.any() else joins[:0]
+    if joins.size or split.size:
+        post_of_run = np.cumsum(breaks)
+        for post in np.union1d(post_of_run[seen[joins]], post_of_run[split]).tolist():
             out[post] = preprocess(texts[post])
     return out
 
@@ -415,7 +393,6 @@ def _preprocess_batch(texts: list[str]) -> list[str]:
 POST_MEMO = 20_000
 """Whole posts remembered by ``preprocess_many`` (scoring millions of distinct posts gains
 nothing from more, training re-reads a few thousand)."""
-RUN_MEMO = RUN_LIMIT
 _RUNS = _RunTable()
 
 
@@ -429,7 +406,7 @@ class _PostMemo:
     def clear(self) -> None:
         """Forget every post (and every run): the next call starts cold."""
         self.table.clear()
-        _RUNS.clear()
+        RUNS.clear()
 
 
 _POSTS = _PostMemo()
@@ -449,8 +426,8 @@ def preprocess_many(texts: Iterable[str]) -> list[str]:
     if len(memo) > POST_MEMO:
         memo.clear()
     todo = [t for t in dict.fromkeys(texts) if t not in memo]
-    alone = [t for t in todo if _POST_BREAK in t]
-    together = [t for t in todo if _POST_BREAK not in t] if alone else todo
+    alone = [t for t in todo if POST_BREAK in t]
+    together = [t for t in todo if POST_BREAK not in t] if alone else todo
     for start in range(0, len(together), BATCH):
         rows = together[start : start + BATCH]
         memo.update(zip(rows, _preprocess_batch(rows), strict=True))

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stigma_core.interning import _SPACE_LIMIT, StringInterner, max_space_code_point
+from stigma_core.interning import (
+    _SPACE_LIMIT,
+    POST_BREAK,
+    KeyedColumns,
+    RunNumbering,
+    StringInterner,
+    joined_posts,
+    max_space_code_point,
+)
 from stigma_core.text import factorize_strings
 
 
@@ -88,3 +96,27 @@ def test_recent_keys_keep_what_the_last_calls_met() -> None:
     interner.keep_only(interner.recent_keys(3))
     assert [interner.string(k) for k in interner.recent_keys(1)] == ["common", "new"]
     assert interner.factorize_keys("old1 new")[2] == ["old1"]
+
+
+def test_a_shared_numbering_numbers_an_equal_text_once_and_its_tables_follow_it() -> None:
+    numbering = RunNumbering(limit=6)
+    table = KeyedColumns(numbering, size=np.int64)
+    text = joined_posts(["b a", "c a d"])
+    codes, keys = numbering.factorize(text)
+    assert numbering.factorize(str(text)) == (codes, keys)  # equal text: the same arrays
+    assert numbering.strings(keys) == ["b", "a", POST_BREAK, "c", "d"]
+    table.size[table.missing(keys)] = [len(s) for s in numbering.strings(keys)]
+    table.filled[keys] = True
+    codes, keys = numbering.factorize("e fff a")
+    assert table.missing(keys).tolist() == [5, 6]
+    assert numbering.strings(np.array([6, 0])) == ["fff", "b"]  # new, then rebuilt
+    table.size[[5, 6]] = [1, 3]
+    table.filled[[5, 6]] = True
+    numbering.factorize("gg a")  # seven runs: keeps the last text's, renumbered
+    assert numbering.strings(np.arange(numbering.size)).count("a") == 1
+    kept = numbering.strings(np.arange(numbering.size))
+    assert set(kept) >= {"e", "fff", "a", "gg"} and "b" not in kept
+    filled = np.flatnonzero(table.filled[: numbering.size])
+    assert {kept[k]: int(table.size[k]) for k in filled} == {"e": 1, "fff": 3, "a": 1}
+    numbering.clear()
+    assert numbering.size == 0 and not table.filled.any()

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from textblob import TextBlob
 
 from stigma_core import sentiment as fast
+from stigma_core import text as text_module
+from stigma_core.interning import RUNS, joined_posts
 from stigma_core.sentiment import sentiment, sentiment_many
 
 EDGE_CASES = [
@@ -29,6 +31,7 @@ EDGE_CASES = [
     "extremely very good", "incredibly stupid idea!!!", "I am not crazy, you are", "a" * 500,
     "good " * 2000, " ".join(["not good!"] * 300), ":-( :-( :-(", ">:D", "=/ =/", ":o) :c)",
     "o_O", "°O°", "I'd've", "didn't", "N'T", "not!", "not (!)", "very (!) good",
+    "#good @bad 'good \"bad `ugly *nice ~great |awful (not good 's 'S2 @ #", "(:good :) =)",
 ]
 
 
@@ -154,16 +157,56 @@ def test_memos_starting_afresh_mid_stream_give_textblobs_numbers(
     want = _reference(texts)
     fast.clear_caches()
     monkeypatch.setattr(fast, "CACHE_LIMIT", 60)  # every memo and table overflows often
-    monkeypatch.setattr(fast, "RAW_LIMIT", 60)
+    monkeypatch.setattr(RUNS, "limit", 60)
     trims = []
-    keep_only = fast._RAW.names.keep_only
-    monkeypatch.setattr(fast._RAW.names, "keep_only", lambda keys: trims.append(keys.size)
+    keep_only = RUNS.names.keep_only
+    monkeypatch.setattr(RUNS.names, "keep_only", lambda keys: trims.append(keys.size)
                         or keep_only(keys))
     got = sentiment_many(texts, batch=37)
     assert len(trims) > 5
-    assert fast._RAW.names.size < 60 + 37 * 200
+    assert RUNS.size < 60 + 37 * 200
     assert np.abs(got - want).max() <= 1e-12
     fast.clear_caches()
+
+
+def test_preprocessing_and_sentiment_number_a_batch_once(sample_dir: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scoring preprocesses a batch and then measures its sentiment: the second step reuses
+    the first's numbering of the batch's runs, and both still give the reference values."""
+    texts = pd.read_csv(sample_dir / "corpus.csv", usecols=["text"])["text"].dropna()
+    texts = list(dict.fromkeys(texts.astype(str)))[:800]
+    text_module.clear_caches()
+    fast.clear_caches()
+    numbered: list[str] = []
+    factorize_keys = RUNS.names.factorize_keys
+    monkeypatch.setattr(RUNS.names, "factorize_keys",
+                        lambda text: numbered.append(text) or factorize_keys(text))
+    cleaned = text_module.preprocess_many(texts)
+    got = sentiment_many(texts)
+    assert numbered.count(joined_posts(texts)) == 1
+    assert cleaned == [text_module.preprocess(t) for t in texts]
+    assert np.abs(got - _reference(texts)).max() <= 1e-12
+
+
+def test_a_shared_numbering_that_forgets_keeps_both_tables_right(
+        sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preprocessing and sentiment fill their rows of the shared numbering at different
+    times, on different batches; when it forgets runs both tables must follow it."""
+    texts = pd.read_csv(sample_dir / "corpus.csv", usecols=["text"])["text"].dropna()
+    texts = list(dict.fromkeys(texts.astype(str)))[800:1400]
+    text_module.clear_caches()
+    fast.clear_caches()
+    monkeypatch.setattr(RUNS, "limit", 50)
+    trims = []
+    keep_only = RUNS.names.keep_only
+    monkeypatch.setattr(RUNS.names, "keep_only", lambda keys: trims.append(keys.size)
+                        or keep_only(keys))
+    for start in range(0, 560, 40):
+        first, second = texts[start : start + 40], texts[start + 20 : start + 60]
+        assert text_module.preprocess_many(first) == [text_module.preprocess(t) for t in first]
+        assert np.abs(sentiment_many(second) - _reference(second)).max() <= 1e-12
+    assert len(trims) > 5
+    text_module.clear_caches()
 
 
 def test_new_word_rows_equal_the_per_word_functions() -> None:

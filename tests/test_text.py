@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 
 from stigma_core import text as text_module
 from stigma_core.errors import CorpusError
+from stigma_core.interning import RUNS
 from stigma_core.privacy import mask_pii, mask_series
 from stigma_core.text import (
     TextPreprocessor,
@@ -205,7 +206,7 @@ def test_a_full_run_table_keeps_the_runs_met_most_recently(monkeypatch) -> None:
     """A real vocabulary has hundreds of thousands of rare words: a memo that forgot
     everything when full also forgot the common words and computed them again at once."""
     clear_caches()
-    monkeypatch.setattr(text_module, "RUN_MEMO", 40)
+    monkeypatch.setattr(RUNS, "limit", 40)
     common = "people with depression are not dangerous".split()
     rare = [f"word{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(200)]
     posts = [" ".join([*common, *rare[i : i + 5]]) for i in range(0, 200, 5)]
@@ -247,6 +248,23 @@ def test_the_lemma_memo_forgets_its_older_half(monkeypatch) -> None:
     assert 25 <= len(kept) <= 51
     assert words[-1] in kept and words[0] not in kept
     clear_caches()
+
+
+def test_entities_decoded_to_whitespace_send_their_post_to_the_one_post_function(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs are cut from the text as written and decoded and lower-cased one by one; a run
+    whose entities decode to whitespace ("&nbsp;") is no longer one run, so its post is done
+    by ``preprocess`` itself, and only such posts (or a phone number across runs) are."""
+    posts = ["Call 555&nbsp;1234 NOW", "GOOD&nbsp;Day &amp; Night", "a&#32;b&#x20;C", "&nbsp;",
+             "Don&#39;t STOP", "X&#10;&#10;y", "THE The the", "&AMP;amp; &lt;3 &#0;",
+             "ΟΔΟΣ&nbsp;ΟΔΟΣ", "tab&#9;bed 2&nbsp;3", "İstanbul &EACUTE; Café", "call 555 1234"]
+    clear_caches()
+    done_alone: list[str] = []
+    one_post = text_module.preprocess
+    monkeypatch.setattr(text_module, "preprocess", lambda t: done_alone.append(t) or one_post(t))
+    assert preprocess_many(posts) == [one_post(t) for t in posts]
+    assert done_alone == [posts[i] for i in (0, 1, 2, 3, 5, 8, 9, 11)]
+    assert preprocess_many([p.upper() for p in posts]) == [one_post(p.upper()) for p in posts]
 
 
 def test_a_run_taken_as_blank_is_one_the_substitutions_leave_blank() -> None:
