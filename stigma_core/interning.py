@@ -305,7 +305,7 @@ class StringInterner:
         new_offsets = np.cumsum(lengths) - lengths
         used = int(lengths.sum())
         strings = [self.strings[k] for k in keys.tolist()] if self.keep_strings else []
-        capacity = 4096
+        capacity, room = self.hashes.size, self.buffer.size  # as reached: it fills again
         while capacity < keys.size + 1:
             capacity *= 2
         hashes = self.hashes[keys]
@@ -318,8 +318,8 @@ class StringInterner:
         self.hashes[: keys.size] = hashes
         self.meta[: keys.size, 0] = new_offsets
         self.meta[: keys.size, 1] = lengths
-        if used > self.buffer.size:
-            self.buffer = np.zeros(used, dtype=np.uint32)
+        if max(used, room) > self.buffer.size:
+            self.buffer = np.zeros(max(used, room), dtype=np.uint32)
         self.buffer[:used] = buffer
         self.state[0] = keys.size
         self.state[1] = used
