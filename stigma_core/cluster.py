@@ -33,6 +33,13 @@ from stigma_core.scale import PREDICTED, PROBABILITY, _positive_column, score_ch
 if TYPE_CHECKING:  # workers import this module: persist pulls in much they never use
     from stigma_core.persist import ModelBundle
 
+LOG_LENGTH = 10
+"""Messages and transitions Dask keeps for its developers (``distributed.admin.low-level-
+log-length``, 1,000 by default), in the client and in a local scheduler. Each message that
+sends a task holds the task's chunk of posts, so with the default the scoring process kept up
+to a thousand chunks per worker: hundreds of MiB, growing with the corpus (bench/scale.py's
+Dask rows, 1M to 5M posts); a probe sending 1,200 chunks grew from 360 to 1,980 MiB, with 10
+it stayed at 170."""
 MAX_LOCAL_WORKERS = 8
 LOCAL_MEMORY_LIMIT = "2GiB"
 """Per worker of a LocalCluster: a worker over it is paused, then restarted, by Dask."""
@@ -45,30 +52,32 @@ def dask_client(
     """A ``distributed.Client`` for the cluster at ``scheduler`` (e.g. ``tcp://host:8786``,
     given up after ``timeout``), or for a ``LocalCluster`` of ``n_workers`` processes
     (default: every core, at most ``MAX_LOCAL_WORKERS``) started for the duration of the
-    block."""
+    block; either way keeping ``LOG_LENGTH`` messages, not the posts of a thousand tasks."""
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError as err:  # pragma: no cover - depends on the installation
         raise ModelError(
             "The Dask engine needs dask and distributed: pip install 'dask[distributed]'."
         ) from err
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout=timeout)
-        except OSError as err:
-            raise ModelError(
-                f"Cannot reach the Dask scheduler at {scheduler} ({err}). Start one with "
-                "`dask scheduler` and workers with `dask worker SCHEDULER_ADDRESS`, or leave "
-                "out --scheduler to use a local cluster."
-            ) from err
-        with client:
+    with dask.config.set({"distributed.admin.low-level-log-length": LOG_LENGTH}):
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=timeout)
+            except OSError as err:
+                raise ModelError(
+                    f"Cannot reach the Dask scheduler at {scheduler} ({err}). Start one with "
+                    "`dask scheduler` and workers with `dask worker SCHEDULER_ADDRESS`, or "
+                    "leave out --scheduler to use a local cluster."
+                ) from err
+            with client:
+                yield client
+            return
+        workers = min(worker_count(n_workers), MAX_LOCAL_WORKERS)
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          memory_limit=LOCAL_MEMORY_LIMIT, dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             yield client
-        return
-    workers = min(worker_count(n_workers), MAX_LOCAL_WORKERS)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      memory_limit=LOCAL_MEMORY_LIMIT, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield client
 
 
 def _score_on_worker(pipeline: Any, texts: list[str], column: int) -> np.ndarray:

@@ -105,6 +105,21 @@ def test_dask_workers_are_warmed_up_like_the_local_pool(bundle: ModelBundle,
     assert not DaskScorer(client, bundle, warm=False).warmed
 
 
+def test_the_client_and_local_scheduler_keep_few_messages(bundle: ModelBundle, client: Any,
+                                                        sample_dir: Path) -> None:
+    """Dask keeps its last messages for debugging, and each task's message holds its chunk of
+    posts: with Dask's default (1,000) the scoring process grew with the corpus."""
+    texts = pd.read_csv(sample_dir / "corpus.csv")["text"].dropna().astype(str).tolist()
+    scorer = DaskScorer(client, bundle, warm=False)
+    chunks = [texts[i : i + 50] for i in range(0, 50 * (cluster_module.LOG_LENGTH + 10), 50)]
+    assert len(list(scorer.score_chunks(chunks, 1, lambda done: None))) == len(chunks)
+    streams = [*client.cluster.scheduler.stream_comms.values(), client.scheduler_comm]
+    assert len(streams) == 3
+    for stream in streams:
+        assert stream.recent_message_log.maxlen == cluster_module.LOG_LENGTH
+        assert len(stream.recent_message_log) <= cluster_module.LOG_LENGTH
+
+
 def test_unreachable_scheduler_is_a_plain_error() -> None:
     from stigma_core.errors import ModelError
 
