@@ -201,10 +201,13 @@ def _submit(bundle: ModelBundle, uniques: list[str], chunk_size: int, n_jobs: in
     return _PoolJob(len(uniques), futures)
 
 
-def _clean_texts(texts: Iterable[object]) -> pd.Series:
-    """Posts as stripped strings, <NA> where a row has no text."""
+def distinct_texts(texts: Iterable[object]) -> tuple[np.ndarray, list[str]]:
+    """A code per row (-1 where it has no text: missing, or blank once stripped) and the
+    distinct stripped posts in order of first appearance. Values are read as pandas'
+    ``string`` dtype reads them (a number becomes its digits)."""
     values = pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts)
-    return values.astype("string").str.strip().replace("", pd.NA)
+    codes, uniques = pd.factorize(values.astype("string").str.strip().replace("", pd.NA))
+    return codes, np.asarray(uniques, dtype=object).tolist()
 
 
 def score_texts(
@@ -223,9 +226,9 @@ def score_texts(
     ``progress(fraction, message)`` is called after each chunk. The result does not depend
     on ``n_jobs``.
     """
-    codes, uniques = pd.factorize(_clean_texts(texts))
-    unique_proba = score_unique(bundle, np.asarray(uniques, dtype=object).tolist(),
-                                chunk_size=chunk_size, progress=progress, n_jobs=n_jobs)
+    codes, uniques = distinct_texts(texts)
+    unique_proba = score_unique(bundle, uniques, chunk_size=chunk_size, progress=progress,
+                                n_jobs=n_jobs, cluster=cluster)
     proba = np.full(len(codes), np.nan)
     present = codes >= 0
     proba[present] = unique_proba[codes[present]]
@@ -626,8 +629,8 @@ class _MemoStream:
         _require_column(batch, text_col)
         if by is not None:
             _require_column(batch, by)
-        codes, uniques = pd.factorize(_clean_texts(batch[text_col]))
-        return batch, codes, np.asarray(uniques, dtype=object).tolist()
+        codes, uniques = distinct_texts(batch[text_col])
+        return batch, codes, uniques
 
     def start(self, ready: tuple[pd.DataFrame, np.ndarray, list[str]]) -> _BatchJob:
         """Look the batch's posts up in the memo and start scoring the others: sent to the

@@ -46,8 +46,13 @@ def test_dask_scoring_equals_one_process(
     corpus.loc[2, "text"] = None
     local = score_texts(bundle, corpus["text"], chunk_size=800, n_jobs=1)
     scorer = DaskScorer(client, bundle, window=2)
+    sent: list[int] = []
+    score_chunks = scorer.score_chunks
+    monkeypatch.setattr(scorer, "score_chunks", lambda chunks, *rest: sent.append(len(chunks))
+                        or score_chunks(chunks, *rest))
     assert np.array_equal(score_texts(bundle, corpus["text"], chunk_size=800, cluster=scorer),
                           local, equal_nan=True)
+    assert sent == [-(-corpus["text"].nunique() // 800)]  # scored on the cluster, in chunks
     frame = score_dask_frame(bundle, dd.from_pandas(corpus, npartitions=3), "text",
                              client).compute()
     assert np.array_equal(frame[PROBABILITY].to_numpy(), local, equal_nan=True)

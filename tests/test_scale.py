@@ -17,6 +17,7 @@ from stigma_core.persist import ModelBundle, bundle_from_run
 from stigma_core.scale import (
     PREDICTED,
     PROBABILITY,
+    distinct_texts,
     read_batches,
     score_file,
     score_frame,
@@ -117,6 +118,19 @@ def test_score_file_on_worker_processes_overlapping_batches(
                           want[PROBABILITY].to_numpy(float), equal_nan=True)
     assert written["id"].tolist() == frame["id"].tolist()
     assert len(calls) == int(np.ceil(len(frame) / 1000))
+
+
+def test_distinct_texts_strip_and_number_posts_missing_and_blank_rows_excepted() -> None:
+    rows = ["a post ", " a post", None, "", " \t\n", 5, 1.5, np.nan, "b\u00a0", "a post", pd.NA,
+            "\u3000b"]
+    codes, uniques = distinct_texts(rows)
+    assert uniques == ["a post", "5", "1.5", "b"]
+    assert codes.tolist() == [0, 0, -1, -1, -1, 1, 2, -1, 3, 0, -1, 3]
+    series = pd.Series(rows[::-1], index=range(100, 100 + len(rows)), dtype=object)
+    codes, uniques = distinct_texts(series)
+    assert uniques == ["b", "a post", "1.5", "5"] and codes.tolist()[:4] == [0, -1, 1, 0]
+    codes, uniques = distinct_texts([])
+    assert codes.size == 0 and uniques == []
 
 
 def test_read_batches_bounds_rows_and_keeps_multiline_posts(tmp_path: Path) -> None:
