@@ -395,13 +395,16 @@ class _Words:
 
     def _shared_ids(self, scores: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """The shared id of each row (``scores`` and ``flags`` side by side), adding rows
-        not met before; one dictionary look-up per distinct row."""
-        packed = np.ascontiguousarray(np.concatenate(
-            [scores.view(np.uint8).reshape(len(scores), -1), flags.view(np.uint8)], axis=1))
-        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        not met before; one dictionary look-up per distinct row. Rows with a plain word's
+        scores differ by their flags alone, numbered as bits (a word with scores of its
+        own, an emoticon, is a group of its own)."""
+        plain = ((scores[:, :3] == _PLAIN_SCORES[:3]).all(axis=1) & np.isnan(scores[:, 3]))
+        bits = flags.astype(np.int64) @ (1 << np.arange(flags.shape[1], dtype=np.int64))
+        groups = np.where(plain, bits, bits.max(initial=0) + 1 + np.arange(len(bits)))
+        distinct, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
         found = np.empty(distinct.size, dtype=np.int64)
-        for j, (key, row) in enumerate(zip(distinct.tolist(), first.tolist(), strict=True)):
+        for j, row in enumerate(first.tolist()):
+            key = scores[row].tobytes() + flags[row].tobytes()
             shared = self.shared.get(key)
             if shared is None:
                 shared = self.shared[key] = self._add(scores[row], flags[row])
@@ -409,14 +412,16 @@ class _Words:
         return found[inverse.ravel()]
 
 
+_PLAIN_SCORES = np.array([0.0, 0.0, 1.0, np.nan])
+"""``_word_scores`` of a word outside the lexicon that is no emoticon."""
+
+
 def _new_word_rows(words: list[str], lex: dict) -> tuple[np.ndarray, np.ndarray]:
     """``_word_scores`` and ``_word_flags`` rows of ``words``. Most new words are plain
     (alphanumeric, not in the lexicon, not a negation): their rows follow from their length
     and ending alone, filled for all at once; the others go through the two functions."""
     n = len(words)
-    scores = np.zeros((n, 4))
-    scores[:, 2] = 1.0
-    scores[:, 3] = np.nan
+    scores = np.tile(_PLAIN_SCORES, (n, 1))
     flags = np.zeros((n, len(_Words.FLAGS)), dtype=np.bool_)
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
     flags[:, 3] = lengths > 1  # an alphanumeric word has no "'" to strip
