@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from numpy.typing import ArrayLike
 
 from stigma_core.errors import CorpusError, ModelError
@@ -295,6 +294,8 @@ def country_anova(
             f"more posts; {len(kept)} qualify. Score a larger corpus or lower the minimum."
         )
     data = data[data["group"].isin(kept)].assign(group=lambda d: d["group"].astype(str))
+    import pingouin as pg  # here: it imports matplotlib, seaborn and xarray (about 45 MiB)
+
     levene = pg.homoscedasticity(data, dv="value", group="group", alpha=alpha)
     equal_var = bool(levene["equal_var"].iloc[0])
     anova = pg.anova(data=data, dv="value", between="group", detailed=True)
