@@ -1,7 +1,8 @@
 """Split a text at whitespace and number its distinct runs, without a Python object per run.
 
 Preprocessing and sentiment both cut a batch of posts (joined into one string) at whitespace
-and then work once per distinct run, remembered across batches. Done with ``str.split`` and
+and then work once per distinct run, remembered across batches; they share one numbering of
+the runs (``RunNumbering``), so a batch is cut and numbered once. Done with ``str.split`` and
 ``pandas.factorize`` that costs a Python string and a hash look-up for every run of every
 post (about 150 ns each, tens of millions of runs for a million posts). Here a compiled pass
 over the text's code points finds the runs, hashes each one and looks it up in a table that
@@ -44,12 +45,12 @@ scoring worker grow by about 320 MB, with no less CPU time per post."""
 
 
 RUN_LIMIT = 200_000
-"""Distinct runs remembered by the tables indexed by an interner's keys (preprocessing's
-runs, sentiment's raw tokens); past it a table keeps the half met most recently
-(``StringInterner.recent_keys``). Their entries live in arrays, about 250 bytes a run, so
-they can hold a large real vocabulary: with room for 30,000, bench/scale.py's corpus of posts
-from 300,000 words made them forget the common words again and again (BENCHMARKS.md, Scale);
-200,000 costs about 65 MiB per scoring process once full."""
+"""Distinct runs remembered by a ``RunNumbering`` (``RUNS``: preprocessing's and sentiment's
+tables); past it the numbering keeps the half met most recently
+(``StringInterner.recent_keys``). The tables' entries live in arrays, at most about 250
+bytes a run, so they can hold a large real vocabulary: with room for 30,000, bench/scale.py's
+corpus of posts from 300,000 words made them forget the common words again and again
+(BENCHMARKS.md, Scale); 200,000 costs at most about 65 MiB per scoring process once full."""
 
 
 def holding_memo_lock(function: F) -> F:
