@@ -49,11 +49,13 @@ PARALLEL_MIN = 50_000
 """Fewest distinct posts worth starting worker processes for (they take a few seconds to
 import the libraries; below this one process is as fast)."""
 BATCH_ROWS = 25_000
-STREAM_IN_FLIGHT = 4
+STREAM_IN_FLIGHT = 2
 """Batches a stream keeps read and sent to the workers ahead of the one it writes: enough
-that the workers always have a chunk waiting, few enough that memory holds about
-``(STREAM_IN_FLIGHT + 1) * BATCH_ROWS`` rows (100,000-row batches, three at a time, held
-about 190 MB more at the peak, and the workers idled at each batch's end)."""
+that the workers always have a chunk waiting (two batches are five chunks), few enough that
+memory holds about ``(STREAM_IN_FLIGHT + 1) * BATCH_ROWS`` rows (100,000-row batches, three
+at a time, held about 190 MB more at the peak, and the workers idled at each batch's end;
+four 25,000-row batches held 35-45 MB more than two in the main process at 1M tweet-like
+posts, at the same speed)."""
 CSV_BLOCK_BYTES = 1 << 20
 """Bytes pyarrow parses at a time when streaming a CSV. Bigger blocks read no faster here
 but held far more memory (16 MiB blocks: about 260 MB more at the peak of a 1M-row file);
