@@ -29,7 +29,13 @@ from sklearn.feature_extraction import text as sk_text
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from stigma_core.interning import MEMO_LIMIT, StringInterner, holding_memo_lock
+from stigma_core.interning import (
+    MEMO_LIMIT,
+    POST_BREAK,
+    StringInterner,
+    holding_memo_lock,
+    joined_posts,
+)
 
 WHITESPACE_TOKENS = r"\S+"
 """The token pattern whose tokens are exactly ``str.split()``'s (tested over every code point:
@@ -67,15 +73,15 @@ def count_matrix(vectorizer: Any, docs: list[str]) -> Any:
     if not docs:
         return _to_matrix(vectorizer, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
                           0)
-    joined = f" {_DOC_BREAK} ".join(docs)
+    joined = joined_posts(docs)
     if vectorizer.lowercase:
         joined = joined.lower()  # equal to lower-casing each document: a space parts them
     codes, uniques = _TOKENS.factorize_runs(joined)
     term = np.fromiter(map(vocabulary.get, uniques, repeat(-1)), dtype=np.int64,
                        count=len(uniques))
     breaks = np.zeros(len(uniques), dtype=bool)
-    if _DOC_BREAK in uniques:
-        breaks[uniques.index(_DOC_BREAK)] = True
+    if POST_BREAK in uniques:
+        breaks[uniques.index(POST_BREAK)] = True
     at_break = breaks[codes]
     if int(at_break.sum()) != len(docs) - 1:  # a document holds the break token itself
         return _count_matrix_by_doc(vectorizer, docs)
@@ -83,7 +89,6 @@ def count_matrix(vectorizer: Any, docs: list[str]) -> Any:
     return _to_matrix(vectorizer, np.cumsum(at_break), term[codes], len(docs))
 
 
-_DOC_BREAK = "\x00"
 _TOKENS = StringInterner(MEMO_LIMIT)
 """Distinct tokens numbered so far (bounded: see ``interning.MEMO_LIMIT``)."""
 

@@ -98,9 +98,6 @@ _LEADING_SET, _TRAILING_SET = frozenset(_LEADING), frozenset(_TRAILING)
 PLAIN, TERMINATOR, CLOSER, QUOTE, END_MARK, DOC_BREAK = range(6)
 _KINDS = {"...": TERMINATOR, ".": TERMINATOR, "!": TERMINATOR, "?": TERMINATOR,
           "”": CLOSER, "’": CLOSER, ")": CLOSER, "'": QUOTE, '"': QUOTE, EOS: END_MARK}
-DOC_SEPARATOR = POST_BREAK
-"""Joins posts in a batch (a token of its own after tokenising); posts holding it are
-tokenised alone."""
 BATCH = 20_000
 CACHE_LIMIT = MEMO_LIMIT
 """Distinct pieces remembered per process before their memo starts afresh (see
@@ -262,7 +259,7 @@ def _pieces(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _token_stream(texts: list[str]) -> list[str]:
-    """The lower-cased tokens pattern assesses, for posts joined by ``DOC_SEPARATOR`` tokens
+    """The lower-cased tokens pattern assesses, for posts joined by ``POST_BREAK`` tokens
     (one separator token between consecutive posts), with the sarcasm and emoticon rules
     applied to each sentence as find_tokens does. ``texts`` must not hold the separator."""
     flat, index, info = _pieces(_paragraphs(joined_posts(texts)))
@@ -384,7 +381,7 @@ class _Words:
             lex = lexicon()
             words = [uniques[position] for position in new.tolist()]
             scores, flags = _new_word_rows(words, lex)
-            own = np.fromiter((w in lex or w in NEGATIONS or w == DOC_SEPARATOR for w in words),
+            own = np.fromiter((w in lex or w in NEGATIONS or w == POST_BREAK for w in words),
                               dtype=bool, count=len(words))
             for i in np.flatnonzero(own).tolist():
                 ids[new[i]] = self.index[words[i]] = self._add(scores[i], flags[i])
@@ -465,7 +462,7 @@ class _PieceInfo:
         if new:
             ids = _WORDS.ids([p.lower() for p in new]).tolist()
             other = len(_CHARS)
-            kind_of = {DOC_SEPARATOR: DOC_BREAK, **_KINDS}
+            kind_of = {POST_BREAK: DOC_BREAK, **_KINDS}
             chars = _CHARS
             table.update(
                 (p, kind_of.get(p, PLAIN) | chars.get(p[0], other) << 8
@@ -645,7 +642,7 @@ def _sentiment_regex(texts: list[str]) -> np.ndarray:
         return np.zeros((len(texts), 2))
     codes, uniques = factorize_strings(tokens)
     ids = _WORDS.ids(uniques)[codes]
-    breaks = np.flatnonzero(ids == _WORDS.index.get(DOC_SEPARATOR, -2))
+    breaks = np.flatnonzero(ids == _WORDS.index.get(POST_BREAK, -2))
     if breaks.size != len(texts) - 1:
         raise AssertionError("post separator lost while tokenising")  # never expected
     keep = np.ones(ids.size, dtype=bool)
@@ -719,7 +716,7 @@ def sentiment_many(texts: Iterable[str], *, batch: int = BATCH) -> np.ndarray:
     """
     values = [t if type(t) is str else str(t) for t in texts]
     out = np.zeros((len(values), 2))
-    alone = [i for i, t in enumerate(values) if DOC_SEPARATOR in t]
+    alone = [i for i, t in enumerate(values) if POST_BREAK in t]
     together = np.setdiff1d(np.arange(len(values)), alone) if alone else np.arange(len(values))
     for start in range(0, together.size, batch):
         rows = together[start : start + batch]
